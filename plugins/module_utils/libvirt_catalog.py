@@ -1,0 +1,236 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvmhost.setup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The libvirt daemons and the systemd units each one ships.
+
+Pure data and lookups: no I/O, no AnsibleModule.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+MODES = ('modular', 'monolithic')
+REMOTES = ('none', 'tls', 'tcp')
+SOCKET_KINDS = ('main', 'ro', 'admin')
+REMOTE_KINDS = ('tcp', 'tls')
+
+# driver -> modular daemon, in a stable documentation order
+DRIVER_DAEMONS = (
+    ('qemu', 'virtqemud'),
+    ('lxc', 'virtlxcd'),
+    ('libxl', 'virtxend'),
+    ('ch', 'virtchd'),
+    ('vbox', 'virtvboxd'),
+    ('vz', 'virtvzd'),
+    ('interface', 'virtinterfaced'),
+    ('network', 'virtnetworkd'),
+    ('nodedev', 'virtnodedevd'),
+    ('nwfilter', 'virtnwfilterd'),
+    ('secret', 'virtsecretd'),
+    ('storage', 'virtstoraged'),
+)
+DRIVERS = tuple(drv for drv, dummy in DRIVER_DAEMONS)
+HYPERVISOR_DRIVERS = ('qemu', 'lxc', 'libxl', 'ch', 'vbox', 'vz')
+
+# libvirt's documented switch list (docs/daemons.rst)
+DEFAULT_DRIVERS = ['qemu', 'network', 'storage', 'nodedev', 'secret', 'interface', 'nwfilter']
+
+PROXY_DAEMON = 'virtproxyd'
+MONOLITHIC_DAEMON = 'libvirtd'
+SHARED_DAEMONS = ('virtlogd', 'virtlockd')
+
+# unit suffix of each socket kind
+_SOCKET_SUFFIX = {
+    'main': '.socket',
+    'ro': '-ro.socket',
+    'admin': '-admin.socket',
+    'tcp': '-tcp.socket',
+    'tls': '-tls.socket',
+}
+
+# socket kinds each daemon ships, besides its .service
+_DAEMON_SOCKETS = {
+    MONOLITHIC_DAEMON: ('main', 'ro', 'admin', 'tcp', 'tls'),
+    PROXY_DAEMON: ('main', 'ro', 'admin', 'tcp', 'tls'),
+    'virtlogd': ('main', 'admin'),
+    'virtlockd': ('main', 'admin'),
+}
+_DAEMON_SOCKETS.update((daemon, ('main', 'ro', 'admin')) for dummy, daemon in DRIVER_DAEMONS)
+
+MODULAR_DRIVER_DAEMONS = tuple(daemon for dummy, daemon in DRIVER_DAEMONS)
+MODULAR_DAEMONS = MODULAR_DRIVER_DAEMONS + (PROXY_DAEMON,)
+ALL_DAEMONS = (MONOLITHIC_DAEMON,) + MODULAR_DAEMONS + SHARED_DAEMONS
+
+
+def driver_daemon(driver):
+    """Modular daemon serving ``driver`` ('qemu' -> 'virtqemud'), None if unknown."""
+    return dict(DRIVER_DAEMONS).get(driver)
+
+
+def daemon_driver(daemon):
+    """Driver served by a modular daemon ('virtqemud' -> 'qemu'), None otherwise."""
+    for drv, name in DRIVER_DAEMONS:
+        if name == daemon:
+            return drv
+    return None
+
+
+def daemon_socket_kinds(daemon):
+    """Socket kinds a daemon ships, in unit order."""
+    return _DAEMON_SOCKETS[daemon]
+
+
+def socket_unit(daemon, kind):
+    """Name of a daemon's socket unit of one kind ('virtqemud', 'ro' -> 'virtqemud-ro.socket')."""
+    return daemon + _SOCKET_SUFFIX[kind]
+
+
+def service_unit(daemon):
+    return daemon + '.service'
+
+
+def daemon_units_all(daemon):
+    """Every unit a daemon ships: its .service then its sockets."""
+    return [service_unit(daemon)] + [socket_unit(daemon, kind) for kind in _DAEMON_SOCKETS[daemon]]
+
+
+def all_known_units():
+    """Every catalogued libvirt unit, monolithic, modular and shared (what the probe asks for)."""
+    units = []
+    for daemon in ALL_DAEMONS:
+        units.extend(daemon_units_all(daemon))
+    return units
+
+
+def shared_units():
+    """virtlogd and virtlockd units: used by both modes, never stopped or masked."""
+    units = []
+    for daemon in SHARED_DAEMONS:
+        units.extend(daemon_units_all(daemon))
+    return units
+
+
+def mode_units(mode):
+    """Every unit that belongs to one mode only (shared units excluded)."""
+    if mode == 'monolithic':
+        return daemon_units_all(MONOLITHIC_DAEMON)
+    if mode == 'modular':
+        units = []
+        for daemon in MODULAR_DAEMONS:
+            units.extend(daemon_units_all(daemon))
+        return units
+    raise ValueError('unknown mode {0!r}'.format(mode))
+
+
+def other_mode(mode):
+    if mode == 'modular':
+        return 'monolithic'
+    if mode == 'monolithic':
+        return 'modular'
+    raise ValueError('unknown mode {0!r}'.format(mode))
+
+
+def other_mode_units(mode):
+    """Units of the mode that is not ``mode``: what a switch to ``mode`` stops."""
+    return mode_units(other_mode(mode))
+
+
+def _split_unit(unit):
+    """'virtqemud-ro.socket' -> ('virtqemud', 'ro'); 'virtqemud.service' -> ('virtqemud', 'service');
+    (None, None) for a unit that is not catalogued."""
+    for daemon in ALL_DAEMONS:
+        if unit == service_unit(daemon):
+            return daemon, 'service'
+        for kind in _DAEMON_SOCKETS[daemon]:
+            if unit == socket_unit(daemon, kind):
+                return daemon, kind
+    return None, None
+
+
+def unit_daemon(unit):
+    """Daemon a catalogued unit belongs to, None for other units."""
+    return _split_unit(unit)[0]
+
+
+def unit_kind(unit):
+    """'service', 'main', 'ro', 'admin', 'tcp', 'tls' for a catalogued unit, None otherwise."""
+    return _split_unit(unit)[1]
+
+
+def unit_mode(unit):
+    """'modular', 'monolithic', 'shared' or None (not a libvirt unit)."""
+    daemon = unit_daemon(unit)
+    if daemon is None:
+        return None
+    if daemon in SHARED_DAEMONS:
+        return 'shared'
+    if daemon == MONOLITHIC_DAEMON:
+        return 'monolithic'
+    return 'modular'
+
+
+def is_shared_unit(unit):
+    """True for virtlogd*/virtlockd* units (also ones the catalogue does not list)."""
+    name = unit.split('@', 1)[0].split('.', 1)[0]
+    return any(name == d or name.startswith(d + '-') for d in SHARED_DAEMONS)
+
+
+def main_socket_of(unit):
+    """Main socket of a catalogued daemon's unit ('virtqemud.service' -> 'virtqemud.socket')."""
+    daemon = unit_daemon(unit)
+    if daemon is None:
+        return None
+    return socket_unit(daemon, 'main')
+
+
+def hypervisor_services():
+    """Services whose stop disconnects the management of running guests."""
+    return [service_unit(MONOLITHIC_DAEMON)] + [
+        service_unit(driver_daemon(drv)) for drv in HYPERVISOR_DRIVERS]
+
+
+def modular_main_sockets():
+    """Main sockets of the modular daemons (not the shared virtlogd/virtlockd ones)."""
+    return [socket_unit(daemon, 'main') for daemon in MODULAR_DAEMONS]
+
+
+# Packages that ship the units, for "not installed" messages.
+# EL/Fedora split libvirt-daemon into per-driver packages; the storage daemon
+# lives in the -storage-core subpackage.
+_EL_DRIVER_PACKAGE = {
+    'storage': 'libvirt-daemon-driver-storage-core',
+}
+_EL_DAEMON_PACKAGE = {
+    MONOLITHIC_DAEMON: 'libvirt-daemon',
+    PROXY_DAEMON: 'libvirt-daemon-proxy',
+    'virtlogd': 'libvirt-daemon-log',
+    'virtlockd': 'libvirt-daemon-lock',
+}
+_EL_UNPACKAGED_DRIVERS = ('vz',)
+
+
+def package_hint(unit, family):
+    """Package that ships a catalogued unit on a distribution family.
+
+    ``family`` is 'el', 'fedora', 'debian' or anything else (unknown).
+    Returns (package or None, note or None).
+    """
+    daemon = unit_daemon(unit)
+    if daemon is None:
+        return None, None
+    if family in ('el', 'fedora'):
+        if daemon in _EL_DAEMON_PACKAGE:
+            return _EL_DAEMON_PACKAGE[daemon], None
+        drv = daemon_driver(daemon)
+        if drv in _EL_UNPACKAGED_DRIVERS:
+            return None, 'the {0} driver is not packaged on this distribution'.format(drv)
+        return _EL_DRIVER_PACKAGE.get(drv, 'libvirt-daemon-driver-' + drv), None
+    if family == 'debian':
+        if daemon == MONOLITHIC_DAEMON or daemon in SHARED_DAEMONS:
+            return 'libvirt-daemon-system', None
+        return None, 'Debian and Ubuntu ship no modular daemons: use mode=monolithic'
+    return None, None

@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvmhost.setup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Input validation: every error names the bad value and lists what is allowed."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
+    DRIVERS,
+    MODES,
+    REMOTES,
+    SOCKET_KINDS,
+)
+
+OTHER_ACTIONS = ('mask', 'disable', 'keep')
+OVERRIDES = ('auto',) + MODES
+
+UNIT_TYPES = (
+    'service', 'socket', 'target', 'timer', 'path', 'mount', 'automount',
+    'swap', 'slice', 'scope', 'device',
+)
+UNIT_NAME_MAX = 255
+# \Z, not $: '$' would accept a trailing newline
+_UNIT_NAME_RE = re.compile(
+    r'^[A-Za-z0-9:_.\\@-]+\.(' + '|'.join(UNIT_TYPES) + r')\Z')
+
+# str and unicode on Python 2, str on Python 3
+_STRING_TYPES = (type(u''), type(''))
+
+
+class LibvirtInputError(ValueError):
+    """A caller passed a value the collection does not accept."""
+
+
+def _allowed(values):
+    return ', '.join(values)
+
+
+def _type_name(value):
+    return type(value).__name__
+
+
+def is_string(value):
+    return isinstance(value, _STRING_TYPES)
+
+
+def validate_string_list(value, what):
+    """A list (or tuple) of strings, returned as a list."""
+    if is_string(value) or not isinstance(value, (list, tuple)):
+        raise LibvirtInputError(
+            '{0} must be a list of strings, got {1} {2!r}'.format(what, _type_name(value), value))
+    for item in value:
+        if not is_string(item):
+            raise LibvirtInputError(
+                '{0} must be a list of strings, got {1} {2!r} in {3!r}'.format(
+                    what, _type_name(item), item, value))
+    return list(value)
+
+
+def _unique(items):
+    seen = set()
+    result = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            result.append(item)
+    return result
+
+
+def _choice(value, what, allowed):
+    if not is_string(value) or value not in allowed:
+        raise LibvirtInputError(
+            'unknown {0} {1!r}: allowed are {2}'.format(what, value, _allowed(allowed)))
+    return value
+
+
+def validate_drivers(drivers):
+    """Known drivers, duplicates dropped, order kept; an empty list is refused."""
+    drivers = validate_string_list(drivers, 'drivers')
+    if not drivers:
+        raise LibvirtInputError(
+            'drivers must not be empty: allowed drivers are {0}'.format(_allowed(DRIVERS)))
+    for drv in drivers:
+        if drv not in DRIVERS:
+            raise LibvirtInputError(
+                'unknown driver {0!r}: allowed drivers are {1}'.format(drv, _allowed(DRIVERS)))
+    return _unique(drivers)
+
+
+def validate_sockets(sockets):
+    """Known socket kinds in canonical order (main, ro, admin); 'main' is required."""
+    sockets = validate_string_list(sockets, 'sockets')
+    for kind in sockets:
+        if kind not in SOCKET_KINDS:
+            raise LibvirtInputError(
+                'unknown socket kind {0!r}: allowed socket kinds are {1}'.format(
+                    kind, _allowed(SOCKET_KINDS)))
+    if 'main' not in sockets:
+        raise LibvirtInputError(
+            "sockets {0!r} must include 'main': the -ro and -admin sockets are bound to "
+            "the main socket (allowed socket kinds are {1})".format(sockets, _allowed(SOCKET_KINDS)))
+    return [kind for kind in SOCKET_KINDS if kind in sockets]
+
+
+def validate_mode(mode, allow_auto=False):
+    return _choice(mode, 'mode', OVERRIDES if allow_auto else MODES)
+
+
+def validate_remote(remote):
+    return _choice(remote, 'remote', REMOTES)
+
+
+def validate_other_action(action):
+    return _choice(action, 'other_mode_units action', OTHER_ACTIONS)
+
+
+def validate_bool(value, what):
+    if not isinstance(value, bool):
+        raise LibvirtInputError(
+            '{0} must be a boolean (true or false), got {1} {2!r}'.format(
+                what, _type_name(value), value))
+    return value
+
+
+def validate_unit_name(name, what='unit'):
+    """A systemd unit name, safe to pass as one argument to systemctl.
+
+    Letters, digits and ``:_.\\@-``, a known unit type suffix, at most 255
+    characters, no leading '-', at most one '@' (template or instance).
+    """
+    if not is_string(name):
+        raise LibvirtInputError(
+            '{0} name must be a string, got {1} {2!r}'.format(what, _type_name(name), name))
+    problem = None
+    if not name:
+        problem = 'it is empty'
+    elif len(name) > UNIT_NAME_MAX:
+        problem = 'it is longer than {0} characters'.format(UNIT_NAME_MAX)
+    elif name.startswith('-'):
+        problem = "it starts with '-'"
+    elif not _UNIT_NAME_RE.match(name):
+        problem = ('a unit name is made of letters, digits and :_.\\@- and ends in .'
+                   + ', .'.join(UNIT_TYPES))
+    elif name.count('@') > 1 or name.startswith('@'):
+        problem = "a unit name holds at most one '@', after the prefix"
+    if problem:
+        raise LibvirtInputError('invalid {0} name {1!r}: {2}'.format(what, name, problem))
+    return name
+
+
+def validate_unit_names(names, what='units'):
+    """A list of unit names, duplicates dropped, order kept."""
+    names = validate_string_list(names, what)
+    for name in names:
+        validate_unit_name(name, what='{0} entry'.format(what))
+    return _unique(names)

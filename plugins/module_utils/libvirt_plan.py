@@ -1,0 +1,284 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvmhost.setup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Plan the systemctl steps from the probed state, predict and verify the result.
+
+A step is a systemctl argv tail such as ['stop', 'libvirtd.service'].  Steps
+follow libvirt's documented switch order: stop the other set's services, then
+its sockets, disable and mask it, (daemon-reload), unmask, enable and start
+the wanted units (sockets first, then services), then the extra units.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
+    hypervisor_services,
+    is_shared_unit,
+    service_unit,
+    unit_daemon,
+)
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import (
+    validate_other_action,
+)
+from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import (
+    is_enabled,
+    is_installed,
+    is_masked,
+    is_running,
+    needs_disable,
+    summary,
+)
+
+_NOT_FOUND = {'load_state': 'not-found', 'unit_file_state': '', 'active_state': 'inactive', 'sub_state': 'dead'}
+_STARTED_SUB_STATE = {
+    'socket': 'listening',
+    'service': 'running',
+    'timer': 'waiting',
+    'path': 'waiting',
+    'mount': 'mounted',
+    'automount': 'waiting',
+    'swap': 'active',
+}
+
+
+def _unique(items):
+    result = []
+    for item in items:
+        if item not in result:
+            result.append(item)
+    return result
+
+
+def _get(current, unit):
+    return current.get(unit) or _NOT_FOUND
+
+
+def _unit_type(unit):
+    return unit.rsplit('.', 1)[-1]
+
+
+def _is_socket(unit):
+    return _unit_type(unit) == 'socket'
+
+
+def socket_of_service(unit):
+    """'virtqemud.service' -> 'virtqemud.socket' (the socket that activates it); None otherwise."""
+    if _unit_type(unit) != 'service' or '@' in unit:
+        return None
+    return unit[:-len('service')] + 'socket'
+
+
+def service_of_socket(unit):
+    """Service a socket activates: the daemon's .service for every libvirt socket
+    ('virtqemud-ro.socket' -> 'virtqemud.service'), 'foo.service' for 'foo.socket'."""
+    if _unit_type(unit) != 'socket':
+        return None
+    daemon = unit_daemon(unit)
+    if daemon is not None:
+        return service_unit(daemon)
+    if '@' in unit:
+        return None
+    return unit[:-len('socket')] + 'service'
+
+
+def companion_services(units):
+    """Services activated by the given sockets that are not themselves listed.
+
+    A socket whose service is masked refuses to start ("Socket service ... not
+    loaded, refusing"), so these must not stay masked, e.g. after an earlier
+    switch masked the whole set.
+    """
+    units = _unique(units)
+    return _unique(svc for svc in (service_of_socket(unit) for unit in units)
+                   if svc is not None and svc not in units)
+
+
+def _other_units(wanted, other, other_action, extra, current):
+    """The other set's installed units the plan may touch (never virtlogd/virtlockd)."""
+    if other_action == 'keep':
+        return []
+    keep = set(wanted) | set(extra) | set(companion_services(wanted))
+    return [unit for unit in _unique(other)
+            if unit not in keep and not is_shared_unit(unit) and is_installed(_get(current, unit))]
+
+
+def plan(wanted, current, other=(), other_action='mask', extra=(), daemon_reload=False):
+    """Ordered systemctl steps that bring the host from ``current`` to ``wanted``.
+
+    ``current`` maps unit -> {load_state, unit_file_state, active_state, sub_state}.
+    Units of ``other`` that are not installed are skipped; virtlogd/virtlockd
+    units are never stopped, disabled or masked.  A converged host gets [].
+    """
+    other_action = validate_other_action(other_action)
+    wanted = _unique(wanted)
+    extra = [unit for unit in _unique(extra) if unit not in wanted]
+    others = _other_units(wanted, other, other_action, extra, current)
+    steps = []
+
+    def add(verb, units):
+        if units:
+            steps.append([verb] + units)
+
+    add('stop', [u for u in others if _unit_type(u) == 'service' and is_running(_get(current, u))])
+    add('stop', [u for u in others if _unit_type(u) != 'service' and is_running(_get(current, u))])
+    disabling = [u for u in others if needs_disable(_get(current, u))]
+    add('disable', disabling)
+    if other_action == 'mask':
+        add('mask', [u for u in others if _get(current, u).get('unit_file_state') != 'masked'])
+    if daemon_reload:
+        steps.append(['daemon-reload'])
+
+    # the services behind wanted sockets are unmasked too (not enabled: the socket starts them)
+    add('unmask', [u for u in wanted + companion_services(wanted) if is_masked(_get(current, u))])
+    # `disable` follows Also=: disabling virtqemud.service also disables virtlogd.socket and
+    # virtlockd.socket (and through them their -admin sockets).  After a disable step every
+    # wanted enabled unit is enabled again, which is a no-op where nothing was dropped.
+    add('enable', [u for u in wanted if is_masked(_get(current, u)) or not is_enabled(_get(current, u))
+                   or (disabling and _get(current, u).get('unit_file_state') == 'enabled')])
+    sockets = [u for u in wanted if _is_socket(u) and not is_running(_get(current, u))]
+    add('start', sockets)
+    # a socket-activated service whose socket listens is healthy while idle
+    add('start', [u for u in wanted if not _is_socket(u) and not is_running(_get(current, u))
+                  and not _socket_listens(u, current, sockets)])
+
+    add('unmask', [u for u in extra + companion_services(extra)
+                   if u not in wanted and is_masked(_get(current, u))])
+    add('enable', [u for u in extra if is_masked(_get(current, u)) or not is_enabled(_get(current, u))])
+    add('start', [u for u in extra if not is_running(_get(current, u))])
+    return steps
+
+
+def _socket_listens(unit, current, starting=()):
+    sock = socket_of_service(unit)
+    return sock is not None and (sock in starting or is_running(_get(current, sock)))
+
+
+def restart_plan(wanted, current, daemon_reload=False):
+    """Steps that make the active wanted units pick up changed unit files or configuration.
+
+    Only units that are active are restarted (``try-restart``): an idle socket-activated
+    daemon reads its configuration when it next starts. virtlogd and virtlockd are left
+    alone: restarting them would cut running guests off their logs and locks.
+    """
+    steps = [['daemon-reload']] if daemon_reload else []
+    restart = [unit for unit in _unique(wanted)
+               if not is_shared_unit(unit) and is_running(_get(current, unit))]
+    if restart:
+        steps.append(['try-restart'] + restart)
+    return steps
+
+
+def is_changing(steps):
+    """True when the steps change a unit (a lone daemon-reload does not count)."""
+    return any(step[0] != 'daemon-reload' for step in steps)
+
+
+def predict(current, steps):
+    """The unit states expected after running ``steps`` (for check mode and diff)."""
+    after = dict((unit, dict(state)) for unit, state in current.items())
+    for step in steps:
+        verb = step[0]
+        for unit in step[1:]:
+            state = after.setdefault(unit, dict(_NOT_FOUND))
+            if verb == 'stop':
+                state.update(active_state='inactive', sub_state='dead')
+            elif verb == 'start':
+                state.update(active_state='active', sub_state=_STARTED_SUB_STATE.get(_unit_type(unit), 'active'))
+            elif verb == 'enable':
+                state.update(unit_file_state='enabled')
+            elif verb == 'disable':
+                state.update(unit_file_state='disabled')
+            elif verb == 'mask':
+                state.update(unit_file_state='masked', load_state='masked')
+            elif verb == 'unmask':
+                state.update(unit_file_state='disabled', load_state='loaded')
+    return after
+
+
+def state_diff(before, after, units):
+    """{'before': {unit: 'enabled/active'}, 'after': {...}} over ``units``."""
+    return {
+        'before': dict((unit, summary(_get(before, unit))) for unit in units),
+        'after': dict((unit, summary(_get(after, unit))) for unit in units),
+    }
+
+
+def _state_text(state):
+    return '{0}/{1}'.format(state.get('active_state') or 'unknown', state.get('sub_state') or 'unknown')
+
+
+def _wanted_problems(unit, state, current, socket_activation):
+    if is_masked(state):
+        return ['masked']
+    if not is_installed(state):
+        return ['not installed']
+    problems = []
+    if not is_enabled(state):
+        problems.append('not enabled ({0})'.format(state.get('unit_file_state') or 'unknown'))
+    if not is_running(state):
+        if not socket_activation or _is_socket(unit):
+            problems.append('not active ({0})'.format(_state_text(state)))
+        elif not _socket_listens(unit, current):
+            problems.append('not active ({0}) and its socket {1} is not listening either'.format(
+                _state_text(state), socket_of_service(unit)))
+    service = service_of_socket(unit)
+    if service is not None and is_masked(_get(current, service)):
+        problems.append('its service {0} is masked'.format(service))
+    return problems
+
+
+def verify(wanted, current, other=(), other_action='mask', extra=()):
+    """Units that are not as wanted: a list of {'unit': ..., 'reason': ...}.
+
+    Wanted sockets must be enabled and active; wanted services enabled and
+    active or socket-activatable (their socket listens: libvirt daemons exit
+    after 120 s idle); extra units enabled and active; the other set's
+    installed units inactive and masked (other_action=mask) or disabled.
+    """
+    other_action = validate_other_action(other_action)
+    wanted = _unique(wanted)
+    extra = [unit for unit in _unique(extra) if unit not in wanted]
+    drift = []
+    for unit in wanted:
+        problems = _wanted_problems(unit, _get(current, unit), current, True)
+        if problems:
+            drift.append({'unit': unit, 'reason': ', '.join(problems)})
+    for unit in extra:
+        problems = _wanted_problems(unit, _get(current, unit), current, False)
+        if problems:
+            drift.append({'unit': unit, 'reason': ', '.join(problems)})
+    for unit in _other_units(wanted, other, other_action, extra, current):
+        state = _get(current, unit)
+        problems = []
+        if is_running(state):
+            problems.append('other mode unit still active ({0})'.format(_state_text(state)))
+        if other_action == 'mask' and state.get('unit_file_state') != 'masked':
+            problems.append('other mode unit not masked ({0})'.format(state.get('unit_file_state') or 'unknown'))
+        elif other_action == 'disable' and needs_disable(state):
+            problems.append('other mode unit still enabled ({0})'.format(state.get('unit_file_state')))
+        if problems:
+            drift.append({'unit': unit, 'reason': ', '.join(problems)})
+    return drift
+
+
+def switch_blocked(current, other, running_guests, allow):
+    """Reason to refuse a plan that stops the other mode's hypervisor daemon while guests run.
+
+    Returns None when nothing blocks: ``allow`` is true, no guest runs, or no
+    running hypervisor service (libvirtd.service, virtqemud.service, ...) is
+    among ``other``.
+    """
+    if allow or not running_guests:
+        return None
+    hypervisors = hypervisor_services()
+    stopping = [unit for unit in _unique(other) if unit in hypervisors and is_running(_get(current, unit))]
+    if not stopping:
+        return None
+    return ('refusing to stop {0} while guests run ({1}): the switch would disconnect their management '
+            'daemon; stop or migrate the guests first, or allow the switch explicitly '
+            '(running QEMU guests survive the daemon stop)').format(
+        ', '.join(stopping), ', '.join(sorted(running_guests)))

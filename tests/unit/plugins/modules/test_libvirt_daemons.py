@@ -1,0 +1,656 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvmhost.setup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import json
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
+    all_known_units,
+    daemon_units_all,
+    mode_units,
+    shared_units,
+)
+from ansible_collections.kvmhost.setup.plugins.modules import libvirt_daemons
+from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, masked, missing, off, on, state
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        payload = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}))
+        with pytest.MonkeyPatch.context() as patcher:
+            patcher.setattr(basic, '_ANSIBLE_ARGS', payload)
+            yield
+
+SYSTEMCTL = '/usr/bin/systemctl'
+EL9 = {'distribution': 'RedHat', 'distribution_major_version': '9', 'os_family': 'RedHat'}
+DEBIAN = {'distribution': 'Debian', 'distribution_major_version': '12', 'os_family': 'Debian'}
+MUTATING = ('stop', 'start', 'enable', 'disable', 'mask', 'unmask', 'daemon-reload', 'restart', 'reload')
+
+QEMU_NET = daemon_units_all('virtqemud') + daemon_units_all('virtnetworkd')
+MONO_SOCKETS = ['libvirtd.socket', 'libvirtd-ro.socket', 'libvirtd-admin.socket']
+
+
+class ExitJson(Exception):
+    pass
+
+
+class FailJson(Exception):
+    pass
+
+
+class FakeSystemd(object):
+    """systemctl stand-in: answers show from a state table and applies the verbs to it."""
+
+    # as upstream: virtqemud.service [Install] Also= the shared sockets (and virtlogd.socket Also= its -admin)
+    ALSO = {'virtqemud.service': ['virtqemud.socket', 'virtqemud-ro.socket', 'virtqemud-admin.socket',
+                                  'virtlogd.socket', 'virtlogd-admin.socket', 'virtlockd.socket',
+                                  'virtlockd-admin.socket']}
+
+    def __init__(self, states, fail=None, show_rc=0):
+        self.states = dict((unit, dict(st)) for unit, st in states.items())
+        self.fail = fail or {}
+        self.show_rc = show_rc
+        self.calls = []
+
+    def mutating(self):
+        return [call for call in self.calls if call[1] in MUTATING]
+
+    def __call__(self, args, **kwargs):
+        assert isinstance(args, list), 'run_command must get a list'
+        assert args[0] == SYSTEMCTL
+        assert kwargs.get('environ_update', {}).get('LC_ALL') == 'C'
+        self.calls.append(list(args))
+        verb = args[1]
+        units = [arg for arg in args[2:] if not arg.startswith('-')]
+        if verb == 'show':
+            assert args[2].startswith('--property=') and '--' in args
+            if self.show_rc:
+                return self.show_rc, '', 'Failed to connect to bus'
+            return 0, '\n'.join(self._block(unit) for unit in units), ''
+        if verb in self.fail:
+            return self.fail[verb], '', 'Job for {0} failed.'.format(units[0])
+        for unit in units:
+            st = self.states.setdefault(unit, missing())
+            if st['load_state'] == 'not-found' and verb != 'mask':
+                return 5, '', 'Unit {0} not found.'.format(unit)
+            if verb == 'stop':
+                st.update(active_state='inactive', sub_state='dead')
+            elif verb == 'start':
+                service = self._service_of(unit)
+                if service and self.states.get(service, {}).get('load_state') == 'masked':
+                    # what systemd does: "Socket service X not loaded, refusing."
+                    return 1, '', 'Job for {0} failed.'.format(unit)
+                st.update(active_state='active', sub_state='listening' if unit.endswith('.socket') else 'running')
+            elif verb == 'enable':
+                st.update(unit_file_state='enabled')
+            elif verb == 'disable':
+                st.update(unit_file_state='disabled')
+                for also in self.ALSO.get(unit, ()):  # disable follows Also=
+                    self.states[also]['unit_file_state'] = 'disabled'
+            elif verb == 'mask':
+                st.update(unit_file_state='masked', load_state='masked')
+            elif verb == 'unmask':
+                st.update(unit_file_state='disabled', load_state='loaded')
+            elif verb == 'try-restart' and self._service_of(unit) in self.states:
+                # BindsTo=: restarting a socket stops its service, which stays down
+                self.states[self._service_of(unit)].update(active_state='inactive', sub_state='dead')
+        return 0, '', ''
+
+    @staticmethod
+    def _service_of(unit):
+        if not unit.endswith('.socket'):
+            return None
+        name = unit[:-len('.socket')]
+        for suffix in ('-ro', '-admin', '-tcp', '-tls'):
+            if name.endswith(suffix):
+                name = name[:-len(suffix)]
+        return name + '.service'
+
+    def _block(self, unit):
+        st = self.states.get(unit, missing())
+        return 'Id={0}\nLoadState={1}\nUnitFileState={2}\nActiveState={3}\nSubState={4}\n'.format(
+            unit, st['load_state'], st['unit_file_state'], st['active_state'], st['sub_state'])
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    """A host with systemd as PID 1, no guests, EL9 facts; returns a setter for the rest."""
+    comm = tmp_path / 'comm'
+    comm.write_text(u'systemd\n')
+    rundir = tmp_path / 'systemd-system'
+    rundir.mkdir()
+    guests = tmp_path / 'qemu'
+    guests.mkdir()
+    monkeypatch.setattr(libvirt_daemons, 'PROC1_COMM', str(comm))
+    monkeypatch.setattr(libvirt_daemons, 'SYSTEMD_RUN_DIR', str(rundir))
+    monkeypatch.setattr(libvirt_daemons, 'GUEST_STATUS_DIRS', (str(guests), str(tmp_path / 'lxc')))
+    monkeypatch.setattr(libvirt_daemons, 'SASL_CONF', str(tmp_path / 'sasl-libvirt.conf'))
+    monkeypatch.setattr(libvirt_daemons, 'DAEMON_CONF', {
+        'modular': str(tmp_path / 'virtproxyd.conf'),
+        'monolithic': str(tmp_path / 'libvirtd.conf'),
+    })
+    monkeypatch.setattr(libvirt_daemons, 'host_facts', lambda: dict(EL9))
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: SYSTEMCTL)
+
+    def exit_json(self, **kwargs):
+        raise ExitJson(kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs['msg'] = msg
+        raise FailJson(kwargs)
+
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: warnings.append(text))
+
+    class Env(object):
+        path = tmp_path
+        guest_dir = guests
+        warned = warnings
+        systemd = None
+
+        def host(self, states, **kwargs):
+            self.systemd = FakeSystemd(states, **kwargs)
+            monkeypatch.setattr(basic.AnsibleModule, 'run_command',
+                                lambda module, args, **kw: self.systemd(args, **kw))
+            return self.systemd
+
+        def facts(self, facts):
+            monkeypatch.setattr(libvirt_daemons, 'host_facts', lambda: dict(facts))
+
+    return Env()
+
+
+def run(args, expect=ExitJson):
+    with patch_module_args(args):
+        with pytest.raises((ExitJson, FailJson)) as exc:
+            libvirt_daemons.main()
+    assert isinstance(exc.value, expect), exc.value.args[0]
+    return exc.value.args[0]
+
+
+def make_host(*layers):
+    units = host(all_known_units(), missing)
+    for layer in layers:
+        units.update(layer)
+    return units
+
+
+# an upgraded EL9 host still on libvirtd, modular units installed (qemu and network only)
+MONOLITHIC_EL9 = make_host(
+    host(QEMU_NET + daemon_units_all('virtproxyd') + mode_units('monolithic') + shared_units(), off),
+    host(['libvirtd.service'] + MONO_SOCKETS + ['virtlogd.socket', 'virtlockd.socket'], on),
+    {'tuned.service': off()},
+)
+# Debian: only libvirtd, in use
+DEBIAN_HOST = make_host(
+    host(mode_units('monolithic') + shared_units(), off),
+    host(['libvirtd.service'] + MONO_SOCKETS + ['virtlogd.socket', 'virtlockd.socket'], on),
+)
+SWITCH_ARGS = {'mode': 'modular', 'drivers': ['qemu', 'network'], 'sockets': ['main']}
+SWITCH_ACTIONS = [
+    'systemctl stop libvirtd.service',
+    'systemctl stop libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket',
+    'systemctl disable libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket',
+    'systemctl mask libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket '
+    'libvirtd-tcp.socket libvirtd-tls.socket',
+    'systemctl enable virtqemud.socket virtnetworkd.socket virtlogd.socket virtlockd.socket virtqemud.service',
+    'systemctl start virtqemud.socket virtnetworkd.socket',
+]
+
+
+# ---- skip paths ------------------------------------------------------------------------------
+
+def test_skip_cicd_test(env):
+    fake = env.host(MONOLITHIC_EL9)
+    result = run({'cicd_test': True})
+    assert result['skipped'] is True and result['changed'] is False
+    assert result['skip_reason'] == 'cicd_test is true'
+    assert result['mode'] == 'modular' and result['reason'].startswith('distribution default')
+    assert 'virtqemud.socket' in result['wanted']
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize('comm, rundir, reason', [
+    (u'bash\n', True, "PID 1 is 'bash'"),
+    (None, True, "PID 1 is 'unknown'"),
+    (u'systemd\n', False, 'is missing'),
+])
+def test_skip_without_systemd(env, comm, rundir, reason):
+    fake = env.host(MONOLITHIC_EL9)
+    if comm is None:
+        (env.path / 'comm').unlink()
+    else:
+        (env.path / 'comm').write_text(comm)
+    if not rundir:
+        (env.path / 'systemd-system').rmdir()
+    result = run({'mode': 'monolithic'})
+    assert result['skipped'] is True and result['changed'] is False
+    assert reason in result['skip_reason']
+    assert result['mode'] == 'monolithic'
+    assert fake.calls == []
+
+
+# ---- bad input fails everywhere, even where the module would skip -------------------------------
+
+@pytest.mark.parametrize('args, names', [
+    ({'drivers': ['qemu', 'xen']}, ['drivers', 'xen', 'qemu']),
+    ({'drivers': []}, ['drivers must not be empty']),
+    ({'sockets': ['ro', 'admin']}, ["'main'"]),
+    ({'sockets': ['rw']}, ['sockets', 'rw', 'admin']),
+    ({'mode': 'hybrid'}, ['mode', 'hybrid', 'modular']),
+    ({'remote': 'ssh'}, ['remote', 'ssh', 'tls']),
+    ({'other_mode_units': 'purge'}, ['other_mode_units', 'purge', 'mask']),
+    ({'state': 'reloaded'}, ['state', 'reloaded', 'restarted']),
+    ({'units': ['virtqemud.socket', 'rm -rf.service']}, ["'rm -rf.service'", 'letters, digits']),
+    ({'units': ['virtqemud.socket\nreboot.service']}, ["'virtqemud.socket\\nreboot.service'"]),
+    ({'units': ['-now.service']}, ["'-now.service'", "starts with '-'"]),
+    ({'units': []}, ['units must list at least one unit']),
+    ({'units': ['virtqemud.socket', 'libvirtd.socket']}, ['virtqemud.socket', 'libvirtd.socket', 'mix']),
+    ({'units': ['libvirtd.socket'], 'mode': 'modular'}, ["'libvirtd.socket'", 'monolithic', "'modular'"]),
+    ({'extra_units': ['tuned.service', 'tuned;reboot.service']}, ["'tuned;reboot.service'"]),
+    ({'extra_units': ['libvirtd.service']}, ["'libvirtd.service'", 'list libvirt units in units']),
+])
+@pytest.mark.parametrize('cicd_test', [True, False])
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_bad_input_fails_first(env, args, names, cicd_test, check_mode):
+    fake = env.host(MONOLITHIC_EL9)
+    args = dict(args, cicd_test=cicd_test, _ansible_check_mode=check_mode)
+    result = run(args, FailJson)
+    for name in names:
+        assert name in result['msg']
+    assert fake.calls == []
+
+
+# ---- check mode ------------------------------------------------------------------------------
+
+def test_check_mode_changes_nothing(env):
+    fake = env.host(MONOLITHIC_EL9)
+    result = run(dict(SWITCH_ARGS, _ansible_check_mode=True, _ansible_diff=True))
+    assert result['changed'] is True
+    assert result['actions'] == SWITCH_ACTIONS
+    assert fake.mutating() == []
+    assert [call[1] for call in fake.calls] == ['show']
+    assert result['units']['libvirtd.service']['unit_file_state'] == 'masked'
+    assert result['units']['virtqemud.socket']['active_state'] == 'active'
+    assert result['diff']['before']['libvirtd.socket'] == 'enabled/active'
+    assert result['diff']['after']['libvirtd.socket'] == 'masked/inactive'
+    assert result['diff']['after']['virtqemud.socket'] == 'enabled/active'
+
+
+def test_check_mode_units_not_installed_warns(env):
+    env.facts(DEBIAN)
+    fake = env.host(DEBIAN_HOST)
+    result = run(dict(SWITCH_ARGS, _ansible_check_mode=True))
+    assert fake.mutating() == []
+    assert result['changed'] is True
+    assert 'systemctl enable virtqemud.socket virtnetworkd.socket virtlogd.socket virtlockd.socket ' \
+        'virtqemud.service' in result['actions']
+    assert any('virtqemud.socket' in text and 'not installed' in text for text in env.warned)
+
+
+# ---- applying --------------------------------------------------------------------------------
+
+def test_switch_monolithic_to_modular(env):
+    fake = env.host(MONOLITHIC_EL9)
+    result = run(dict(SWITCH_ARGS, extra_units=['tuned.service'], _ansible_diff=True))
+    actions = SWITCH_ACTIONS + ['systemctl enable tuned.service', 'systemctl start tuned.service']
+    assert result['changed'] is True
+    assert result['actions'] == actions
+    assert result['mode'] == 'modular' and result['reason'] == 'override: mode=modular was requested'
+    assert [call[1] for call in fake.calls] == ['show'] + [a.split()[1] for a in actions] + ['show']
+    # list-form commands, units after '--'
+    assert fake.calls[1] == [SYSTEMCTL, 'stop', '--', 'libvirtd.service']
+    assert not [call for call in fake.calls if 'virtlogd.socket' in call and call[1] in ('stop', 'disable', 'mask')]
+    assert fake.states['virtlogd.socket']['unit_file_state'] == 'enabled'
+    assert result['units']['virtqemud.socket']['active_state'] == 'active'
+    assert result['units']['libvirtd.socket']['unit_file_state'] == 'masked'
+    assert result['diff']['after']['libvirtd.service'] == 'masked/inactive'
+    assert 'drift' not in result
+
+    # second run: converged, nothing planned, one probe only
+    fake.calls = []
+    again = run(dict(SWITCH_ARGS, extra_units=['tuned.service']))
+    assert again['changed'] is False and again['actions'] == []
+    assert [call[1] for call in fake.calls] == ['show']
+
+
+def test_switch_back_unmasks_the_services_behind_sockets(env):
+    # an earlier switch to monolithic masked every modular unit, services included
+    states = make_host(MONOLITHIC_EL9, host(QEMU_NET + daemon_units_all('virtproxyd'), masked))
+    fake = env.host(states)
+    result = run(SWITCH_ARGS)
+    assert 'systemctl unmask virtqemud.socket virtnetworkd.socket virtqemud.service virtnetworkd.service' \
+        in result['actions']
+    assert fake.states['virtnetworkd.service']['unit_file_state'] == 'disabled'
+    assert fake.states['virtnetworkd.socket']['active_state'] == 'active'
+    assert 'drift' not in result
+
+
+def test_switch_modular_to_monolithic_keeps_shared_sockets_enabled(env):
+    states = make_host(
+        host(QEMU_NET + mode_units('monolithic') + shared_units(), off),
+        host(QEMU_NET + ['virtlogd.socket', 'virtlogd-admin.socket', 'virtlockd.socket', 'virtlockd-admin.socket'],
+             on),
+    )
+    fake = env.host(states)
+    result = run({'mode': 'monolithic'})
+    assert result['actions'][0] == 'systemctl stop virtqemud.service virtnetworkd.service'
+    assert 'drift' not in result
+    for unit in ('virtlogd.socket', 'virtlogd-admin.socket', 'virtlockd.socket', 'virtlockd-admin.socket'):
+        assert fake.states[unit]['unit_file_state'] == 'enabled'
+        assert fake.states[unit]['active_state'] == 'active'
+    fake.calls = []
+    assert run({'mode': 'monolithic'})['changed'] is False
+
+
+def test_auto_mode_keeps_the_mode_in_use(env):
+    # EL9 defaults to modular, but this upgraded host uses libvirtd: stay monolithic
+    fake = env.host(MONOLITHIC_EL9)
+    result = run({'sockets': ['main']})
+    assert result['mode'] == 'monolithic'
+    assert result['reason'].startswith('in use: ')
+    # libvirtd keeps running untouched; the unused modular units are masked so that a package
+    # update's presets cannot enable them behind libvirtd's back
+    assert result['actions'] == ['systemctl mask ' + ' '.join(QEMU_NET + daemon_units_all('virtproxyd'))]
+    assert [call[1] for call in fake.calls] == ['show', 'mask', 'show']
+    fake.calls = []
+    assert run({'sockets': ['main']})['changed'] is False
+    assert fake.mutating() == []
+
+
+def test_other_mode_units_keep_touches_nothing(env):
+    fake = env.host(MONOLITHIC_EL9)
+    result = run({'sockets': ['main'], 'other_mode_units': 'keep'})
+    assert result['mode'] == 'monolithic'
+    assert result['changed'] is False and result['actions'] == []
+    assert fake.mutating() == []
+
+
+def test_explicit_units_give_the_mode(env):
+    fake = env.host(MONOLITHIC_EL9)
+    result = run({'units': ['virtqemud.socket', 'virtqemud.service'], '_ansible_check_mode': True})
+    assert result['mode'] == 'modular'
+    assert result['reason'].startswith('units: ')
+    assert result['wanted'] == ['virtqemud.socket', 'virtqemud.service']
+    assert fake.mutating() == []
+
+
+def test_daemon_reload_alone_is_not_changed(env):
+    fake = env.host(DEBIAN_HOST)
+    env.facts(DEBIAN)
+    result = run({'sockets': ['main'], 'daemon_reload': True})
+    assert result['mode'] == 'monolithic'
+    assert result['actions'] == ['systemctl daemon-reload']
+    assert result['changed'] is False
+    assert fake.calls[1] == [SYSTEMCTL, 'daemon-reload']
+
+
+def test_not_installed_fails_and_applies_nothing(env):
+    env.facts(DEBIAN)
+    fake = env.host(DEBIAN_HOST)
+    result = run(dict(SWITCH_ARGS, extra_units=['tuned.service']), FailJson)
+    assert 'virtqemud.socket (Debian and Ubuntu ship no modular daemons' in result['msg']
+    assert 'virtnetworkd.socket' in result['msg'] and 'tuned.service' in result['msg']
+    assert 'nothing was changed' in result['msg']
+    assert fake.mutating() == []
+
+
+def test_not_installed_names_el_packages(env):
+    states = make_host(host(daemon_units_all('virtqemud') + shared_units(), off))
+    fake = env.host(states)
+    result = run({'mode': 'modular', 'drivers': ['qemu', 'storage'], 'sockets': ['main']}, FailJson)
+    assert 'virtstoraged.socket (package libvirt-daemon-driver-storage-core)' in result['msg']
+    assert 'virtqemud.socket' not in result['msg']
+    assert fake.mutating() == []
+
+
+def test_masked_wanted_unit_is_unmasked(env):
+    states = make_host(host(daemon_units_all('virtqemud') + shared_units(), on),
+                       {'virtqemud.socket': masked(), 'virtqemud.service': state('enabled', 'inactive')})
+    env.host(states)
+    result = run({'mode': 'modular', 'drivers': ['qemu'], 'sockets': ['main']})
+    assert result['actions'] == ['systemctl unmask virtqemud.socket', 'systemctl enable virtqemud.socket',
+                                 'systemctl start virtqemud.socket']
+
+
+def test_failed_step_reports_and_stops(env):
+    fake = env.host(MONOLITHIC_EL9, fail={'mask': 1})
+    result = run(SWITCH_ARGS, FailJson)
+    assert result['step'].startswith('systemctl mask libvirtd.service')
+    assert result['rc'] == 1
+    assert 'Job for libvirtd.service failed.' in result['stderr']
+    assert result['actions'] == SWITCH_ACTIONS[:3]
+    assert 'systemctl mask' in result['msg']
+    # the state left behind is probed again and reported
+    assert [call[1] for call in fake.calls] == ['show', 'stop', 'stop', 'disable', 'mask', 'show']
+    assert result['units']['libvirtd.service']['active_state'] == 'inactive'
+    assert result['units']['libvirtd.service']['unit_file_state'] == 'disabled'
+
+
+def test_show_failure(env):
+    env.host(MONOLITHIC_EL9, show_rc=1)
+    result = run(SWITCH_ARGS, FailJson)
+    assert result['rc'] == 1
+    assert 'Failed to connect to bus' in result['msg']
+
+
+def test_drift_after_apply_fails(env, monkeypatch):
+    fake = env.host(MONOLITHIC_EL9)
+    real = fake.__call__
+
+    def lazy_start(args, **kwargs):
+        if args[1] == 'start':  # the sockets do not come up
+            fake.calls.append(list(args))
+            return 0, '', ''
+        return real(args, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda module, args, **kw: lazy_start(args, **kw))
+    result = run(SWITCH_ARGS, FailJson)
+    assert 'virtqemud.socket not active' in result['msg']
+    assert [d['unit'] for d in result['drift']] == ['virtqemud.socket', 'virtnetworkd.socket', 'virtqemud.service']
+    assert 'its socket virtqemud.socket is not listening' in result['drift'][2]['reason']
+    assert result['actions'] == SWITCH_ACTIONS
+
+
+# ---- running guests --------------------------------------------------------------------------
+
+def test_guard_refuses_switch_with_running_guests(env):
+    (env.guest_dir / 'web1.xml').write_text(u'<domstatus/>')
+    (env.guest_dir / 'web1.pid').write_text(u'1234')
+    fake = env.host(MONOLITHIC_EL9)
+    result = run(SWITCH_ARGS, FailJson)
+    assert 'web1' in result['msg'] and 'libvirtd.service' in result['msg']
+    assert 'allow_switch_with_running_guests=true' in result['msg']
+    assert result['guests'] == ['web1']
+    assert fake.mutating() == []
+
+
+def test_guard_allows_when_told(env):
+    (env.guest_dir / 'web1.xml').write_text(u'<domstatus/>')
+    env.host(MONOLITHIC_EL9)
+    result = run(dict(SWITCH_ARGS, allow_switch_with_running_guests=True))
+    assert result['changed'] is True
+    assert result['guests'] == ['web1']
+
+
+def test_guard_ignores_keep(env):
+    (env.guest_dir / 'web1.xml').write_text(u'<domstatus/>')
+    env.host(MONOLITHIC_EL9)
+    result = run(dict(SWITCH_ARGS, other_mode_units='keep', _ansible_check_mode=True))
+    assert not [a for a in result['actions'] if 'libvirtd' in a]
+
+
+# ---- remote access ---------------------------------------------------------------------------
+
+def test_tls_needs_certificates(env):
+    fake = env.host(MONOLITHIC_EL9)
+    ca = env.path / 'ca.pem'
+    ca.write_text(u'x')
+    args = dict(SWITCH_ARGS, remote='tls', tls_ca_cert=str(ca), tls_server_cert=str(env.path / 'cert.pem'),
+                tls_server_key=str(env.path / 'key.pem'))
+    result = run(args, FailJson)
+    assert str(env.path / 'cert.pem') in result['msg'] and str(env.path / 'key.pem') in result['msg']
+    assert str(ca) not in result['msg']
+    assert fake.mutating() == []
+
+
+def test_tls_with_certificates(env):
+    states = make_host(MONOLITHIC_EL9, host(daemon_units_all('virtproxyd'), off))
+    fake = env.host(states)
+    paths = {}
+    for key in ('tls_ca_cert', 'tls_server_cert', 'tls_server_key'):
+        (env.path / key).write_text(u'x')
+        paths[key] = str(env.path / key)
+    result = run(dict(SWITCH_ARGS, remote='tls', _ansible_check_mode=True, **paths))
+    assert 'virtproxyd-tls.socket' in result['wanted']
+    assert any('virtproxyd-tls.socket' in action for action in result['actions'])
+    assert fake.mutating() == []
+
+
+@pytest.mark.parametrize('conf, sasl, allow, ok', [
+    (None, None, False, False),
+    ('auth_tcp = "none"\n', 'mech_list: gssapi\n', False, False),
+    ('#auth_tcp = "none"\n', 'mech_list: gssapi\n', False, True),
+    ('auth_tcp = "none"\n', None, True, True),
+])
+def test_tcp_safety(env, conf, sasl, allow, ok):
+    fake = env.host(MONOLITHIC_EL9)
+    if conf is not None:
+        (env.path / 'virtproxyd.conf').write_text(conf)
+    if sasl is not None:
+        (env.path / 'sasl-libvirt.conf').write_text(sasl)
+    args = dict(SWITCH_ARGS, remote='tcp', allow_insecure_tcp=allow)
+    result = run(args, ExitJson if ok else FailJson)
+    if ok:
+        assert 'virtproxyd-tcp.socket' in result['wanted']
+        assert 'systemctl start virtqemud.socket virtnetworkd.socket virtproxyd.socket virtproxyd-tcp.socket' \
+            in result['actions']
+        assert bool(env.warned) is allow
+    else:
+        assert 'allow_insecure_tcp' in result['msg'] and 'nothing was changed' in result['msg']
+        assert fake.mutating() == []
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+@pytest.mark.parametrize('cicd_test', [True, False])
+@pytest.mark.parametrize('remote', ['tls', 'tcp'])
+def test_unsafe_remote_refused_everywhere(env, remote, cicd_test, check_mode):
+    """No certificates / no encrypting SASL: refused in check mode and where the module skips."""
+    fake = env.host(MONOLITHIC_EL9)
+    args = dict(SWITCH_ARGS, remote=remote, cicd_test=cicd_test, _ansible_check_mode=check_mode,
+                tls_ca_cert=str(env.path / 'ca.pem'), tls_server_cert=str(env.path / 'cert.pem'),
+                tls_server_key=str(env.path / 'key.pem'))
+    result = run(args, FailJson)
+    assert 'nothing was changed' in result['msg']
+    assert (str(env.path / 'key.pem') if remote == 'tls' else 'allow_insecure_tcp') in result['msg']
+    assert fake.mutating() == []
+
+
+def test_units_with_remote_keep_the_safety_checks(env):
+    fake = env.host(MONOLITHIC_EL9)
+    args = dict(mode='modular', units=['virtqemud.socket', 'virtproxyd.socket', 'virtproxyd-tcp.socket'],
+                remote='tcp')
+    result = run(args, FailJson)
+    assert 'allow_insecure_tcp' in result['msg']
+    assert fake.mutating() == []
+
+
+# ---- restarted -------------------------------------------------------------------------------
+
+CONVERGED_MODULAR = make_host(
+    host(QEMU_NET + shared_units(), off),
+    host(['virtqemud.socket', 'virtnetworkd.socket', 'virtlogd.socket', 'virtlockd.socket',
+          'virtqemud.service'], on),
+    host(mode_units('monolithic'), masked),
+)
+
+
+def test_restarted_try_restarts_active_units_only(env):
+    fake = env.host(CONVERGED_MODULAR)
+    fake.states['virtnetworkd.socket'] = dict(fake.states['virtnetworkd.socket'], active_state='active',
+                                             sub_state='listening')
+    fake.states['virtnetworkd.service'] = off()  # idle daemon: reads its config when next started
+    result = run(dict(SWITCH_ARGS, state='restarted', daemon_reload=True))
+    assert result['changed'] is True
+    assert result['actions'][:2] == [
+        'systemctl daemon-reload',
+        'systemctl try-restart virtqemud.socket virtnetworkd.socket virtqemud.service',
+    ]
+    assert 'virtnetworkd.service' not in result['actions'][1]
+    restarted = [call for call in fake.calls if call[1] == 'try-restart'][0]
+    assert not [unit for unit in restarted if unit.startswith(('virtlogd', 'virtlockd'))]
+
+
+def test_restarted_leaves_a_service_down_with_its_socket_to_socket_activation(env):
+    fake = env.host(CONVERGED_MODULAR)
+    result = run(dict(SWITCH_ARGS, state='restarted'))
+    assert result['actions'] == ['systemctl try-restart virtqemud.socket virtnetworkd.socket virtqemud.service']
+    # the socket listens again, the daemon starts with the next client: healthy, not drift
+    assert fake.states['virtqemud.socket']['active_state'] == 'active'
+    assert fake.states['virtqemud.service']['active_state'] == 'inactive'
+    assert 'drift' not in result
+
+
+def test_restarted_in_check_mode_changes_nothing(env):
+    fake = env.host(CONVERGED_MODULAR)
+    result = run(dict(SWITCH_ARGS, state='restarted', _ansible_check_mode=True))
+    assert result['changed'] is True
+    assert result['actions'] == ['systemctl try-restart virtqemud.socket virtnetworkd.socket virtqemud.service']
+    assert fake.mutating() == []
+
+
+def test_restarted_with_nothing_active_is_a_start(env):
+    states = make_host(host(QEMU_NET + shared_units(), off), host(mode_units('monolithic'), masked))
+    fake = env.host(states)
+    result = run(dict(SWITCH_ARGS, state='restarted'))
+    assert not [call for call in fake.calls if call[1] == 'try-restart']
+    assert 'systemctl start virtqemud.socket virtnetworkd.socket virtlogd.socket virtlockd.socket' in result['actions']
+
+
+# ---- read-only states ------------------------------------------------------------------------
+
+def test_probed(env):
+    fake = env.host(MONOLITHIC_EL9)
+    result = run({'state': 'probed'})
+    assert result['changed'] is False
+    assert result['mode'] == 'monolithic'
+    assert 'libvirtd.socket' in result['units'] and 'virtqemud.socket' in result['units']
+    assert 'virtlxcd.socket' not in result['units']
+    assert 'tuned.service' not in result['units']
+    assert fake.mutating() == []
+    assert len(fake.calls) == 1
+
+
+def test_verified_reports_drift(env):
+    fake = env.host(MONOLITHIC_EL9)
+    result = run(dict(SWITCH_ARGS, state='verified'), FailJson)
+    drifted = dict((d['unit'], d['reason']) for d in result['drift'])
+    assert 'not enabled' in drifted['virtqemud.socket']
+    assert 'still active' in drifted['libvirtd.service']
+    assert 'virtlogd.socket' not in drifted
+    assert 'virtqemud.socket' in result['msg']
+    assert fake.mutating() == []
+
+
+def test_verified_ok_after_switch(env):
+    fake = env.host(MONOLITHIC_EL9)
+    run(SWITCH_ARGS)
+    fake.calls = []
+    result = run(dict(SWITCH_ARGS, state='verified'))
+    assert result['drift'] == []
+    assert fake.mutating() == []
