@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Generate docs/plugins.md from the plugins' own documentation.
+
+Modules: the DOCUMENTATION, EXAMPLES and RETURN strings of plugins/modules/*.py,
+read with ast (the module is never imported). Filters: the adjacent
+plugins/filter/<name>.yml files (what ansible-doc -t filter reads).
+tests/host/test_docs.py compares docs/plugins.md with this script's output and
+cross-checks the option names with ansible-doc.
+
+Usage (with the project venv):
+    .venv/bin/python scripts/gen-plugin-docs.py            # print the markdown
+    .venv/bin/python scripts/gen-plugin-docs.py --write    # write docs/plugins.md
+    .venv/bin/python scripts/gen-plugin-docs.py --check    # exit 1 if the file is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "docs" / "plugins.md"
+COLLECTION = "kvmhost.setup"
+
+
+def _load_role_docs():
+    spec = importlib.util.spec_from_file_location("gen_role_docs", ROOT / "scripts" / "gen-role-docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_role_docs = _load_role_docs()
+markup = _role_docs.markup
+paragraphs = _role_docs.paragraphs
+cell = _role_docs.cell
+value_text = _role_docs.value_text
+anchor = _role_docs.anchor
+
+
+# --- reading the plugins' docs -------------------------------------------------------
+
+
+def module_docs(path: Path) -> dict:
+    """DOCUMENTATION, EXAMPLES and RETURN of a module file, without importing it."""
+    found = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if name in ("DOCUMENTATION", "EXAMPLES", "RETURN") and isinstance(node.value, ast.Constant):
+                found[name] = node.value.value
+    return {
+        "doc": yaml.safe_load(found.get("DOCUMENTATION", "")) or {},
+        "examples": found.get("EXAMPLES", ""),
+        "returns": yaml.safe_load(found.get("RETURN", "")) or {},
+    }
+
+
+def sidecar_docs(path: Path) -> dict:
+    """DOCUMENTATION, EXAMPLES and RETURN of an adjacent plugin YAML file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {
+        "doc": data.get("DOCUMENTATION") or {},
+        "examples": data.get("EXAMPLES") or "",
+        "returns": data.get("RETURN") or {},
+    }
+
+
+def plugins(root: Path = ROOT) -> list[tuple[str, str, dict]]:
+    """(plugin type, short name, docs) for every documented plugin, modules first."""
+    found = []
+    for path in sorted((root / "plugins" / "modules").glob("*.py")):
+        if path.name != "__init__.py":
+            found.append(("module", path.stem, module_docs(path)))
+    for plugin_type in ("filter", "test", "lookup"):
+        for path in sorted((root / "plugins" / plugin_type).glob("*.yml")):
+            found.append((plugin_type, path.stem, sidecar_docs(path)))
+    return found
+
+
+# --- rendering -----------------------------------------------------------------------
+
+
+def _heading(plugin_type: str, name: str) -> str:
+    return f"`{COLLECTION}.{name}` {plugin_type}"
+
+
+def _join(value) -> str:
+    return "<br>".join(cell(p) for p in paragraphs(value))
+
+
+def _option_rows(options: dict, prefix: str = "") -> list[str]:
+    rows = []
+    for name, spec in options.items():
+        spec = spec or {}
+        type_text = spec.get("type", "str")
+        if spec.get("elements"):
+            type_text += f" of {spec['elements']}"
+        if spec.get("required"):
+            type_text += ", required"
+        default = value_text(spec["default"]) if "default" in spec else ""
+        choices = ", ".join(value_text(c) for c in spec.get("choices") or [])
+        rows.append("| `{0}{1}` | {2} | {3} | {4} | {5} |".format(
+            prefix, name, cell(type_text), cell(default), cell(choices), _join(spec.get("description"))))
+        rows.extend(_option_rows(spec.get("suboptions") or {}, prefix=f"{prefix}{name}."))
+    return rows
+
+
+def _return_rows(returns: dict, prefix: str = "") -> list[str]:
+    rows = []
+    for name, spec in returns.items():
+        spec = spec or {}
+        type_text = spec.get("type", "")
+        if spec.get("elements"):
+            type_text += f" of {spec['elements']}"
+        sample = ""
+        if "sample" in spec:
+            sample = "`" + json.dumps(spec["sample"], ensure_ascii=False, sort_keys=False) + "`"
+        rows.append("| `{0}{1}` | {2} | {3} | {4} | {5} |".format(
+            prefix, name, cell(type_text), cell(markup(spec.get("returned", ""))),
+            _join(spec.get("description")), cell(sample)))
+        rows.extend(_return_rows(spec.get("contains") or {}, prefix=f"{prefix}{name}."))
+    return rows
+
+
+def _plugin_section(plugin_type: str, name: str, docs: dict) -> list[str]:
+    doc = docs["doc"]
+    out = [f"## {_heading(plugin_type, name)}", ""]
+    if doc.get("short_description"):
+        out.extend([markup(doc["short_description"]) + ".", ""])
+    facts = []
+    if doc.get("version_added"):
+        facts.append(f"Added in version {doc['version_added']}.")
+    if plugin_type == "filter":
+        facts.append("Use: `{{{{ input | {0}.{1}(...) }}}}`.".format(COLLECTION, name))
+    if facts:
+        out.extend([" ".join(facts), ""])
+    for para in paragraphs(doc.get("description")):
+        out.extend([para, ""])
+    if doc.get("requirements"):
+        out.extend(["### Requirements", ""])
+        out.extend(f"- {markup(item)}" for item in doc["requirements"])
+        out.append("")
+    if doc.get("attributes"):
+        out.extend(["### Attributes", "", "| Attribute | Support | Description |", "|---|---|---|"])
+        for attr, spec in doc["attributes"].items():
+            support = spec.get("support", "")
+            if spec.get("platforms"):
+                platforms = spec["platforms"]
+                support += " ({0})".format(", ".join(platforms) if isinstance(platforms, list) else platforms)
+            out.append(f"| {attr} | {cell(support)} | {_join(spec.get('description'))} |")
+        out.append("")
+    options = doc.get("options") or {}
+    if options:
+        out.extend([
+            "### Options",
+            "",
+            "| Option | Type | Default | Choices | Description |",
+            "|---|---|---|---|---|",
+        ])
+        out.extend(_option_rows(options))
+        out.append("")
+    if doc.get("notes"):
+        out.extend(["### Notes", ""])
+        out.extend(f"- {markup(item)}" for item in doc["notes"])
+        out.append("")
+    if docs["examples"].strip():
+        out.extend(["### Examples", "", "```yaml", docs["examples"].strip("\n"), "```", ""])
+    if docs["returns"]:
+        out.extend([
+            "### Return values" if plugin_type == "module" else "### Return value",
+            "",
+            "| Key | Type | Returned | Description | Sample |",
+            "|---|---|---|---|---|",
+        ])
+        out.extend(_return_rows(docs["returns"]))
+        out.append("")
+    if doc.get("seealso"):
+        out.extend(["### See also", ""])
+        for item in doc["seealso"]:
+            if item.get("link"):
+                text = f"- [{item.get('name', item['link'])}]({item['link']})"
+            else:
+                text = f"- `{item.get('module') or item.get('plugin') or item.get('ref')}`"
+            if item.get("description"):
+                text += ": " + markup(item["description"])
+            out.append(text)
+        out.append("")
+    return out
+
+
+def render(root: Path = ROOT) -> str:
+    """The whole of docs/plugins.md."""
+    found = plugins(root)
+    out = [
+        "# Plugins",
+        "",
+        "<!-- Generated by scripts/gen-plugin-docs.py from the plugins' DOCUMENTATION, EXAMPLES"
+        " and RETURN. Do not edit by hand: change the plugin docs, then run"
+        " `.venv/bin/python scripts/gen-plugin-docs.py --write`. -->",
+        "",
+        "The same text `ansible-doc` shows, for example"
+        f" `ansible-doc {COLLECTION}.libvirt_daemons` or"
+        f" `ansible-doc -t filter {COLLECTION}.libvirt_daemon_units`.",
+        "",
+        "| Plugin | Type | What it does |",
+        "|---|---|---|",
+    ]
+    for plugin_type, name, docs in found:
+        out.append("| [`{0}.{1}`](#{2}) | {3} | {4} |".format(
+            COLLECTION, name, anchor(_heading(plugin_type, name)), plugin_type,
+            cell(markup(docs["doc"].get("short_description", "")))))
+    out.append("")
+    for plugin_type, name, docs in found:
+        out.extend(_plugin_section(plugin_type, name, docs))
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--write", action="store_true", help="write " + str(OUTPUT))
+    group.add_argument("--check", action="store_true", help="exit 1 when the file differs from the output")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.write:
+        OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+        OUTPUT.write_text(text, encoding="utf-8")
+        print(f"wrote {OUTPUT}")
+        return 0
+    if args.check:
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else ""
+        if current != text:
+            print(f"{OUTPUT} is stale: run scripts/gen-plugin-docs.py --write", file=sys.stderr)
+            return 1
+        return 0
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Run test stages in order, keep going after a failure so one run shows every
+# problem, print each stage's time, and end with a summary line.
+# Usage: scripts/run-tests.sh STAGE... (lint sanity units pytest molecule)
+set -uo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
+
+stage_lint() { ansible-lint --profile production --strict; }
+stage_sanity() { bash scripts/ansible-test.sh sanity; }
+stage_units() { bash scripts/ansible-test.sh units; }
+stage_pytest() {
+  bash tests/images/build.sh && pytest -q -p no:cacheprovider tests/harness tests/host
+}
+stage_molecule() {
+  bash tests/images/build.sh || return 1
+  local rc=0 scenario
+  for scenario in ${SCENARIOS:-default modular switch skip}; do
+    echo "--- molecule scenario: $scenario"
+    local t0=$SECONDS
+    if molecule test -s "$scenario"; then
+      echo "--- molecule scenario $scenario passed in $((SECONDS - t0)) s"
+    else
+      echo "--- molecule scenario $scenario FAILED after $((SECONDS - t0)) s"
+      rc=1
+    fi
+  done
+  return $rc
+}
+
+passed=0 failed=0 summary=()
+start=$SECONDS
+for stage in "$@"; do
+  if ! declare -F "stage_$stage" >/dev/null; then
+    echo "unknown stage: $stage (allowed: lint sanity units pytest molecule)" >&2
+    exit 2
+  fi
+  echo "=== $stage"
+  t0=$SECONDS
+  if "stage_$stage"; then
+    passed=$((passed + 1)); summary+=("$stage: passed in $((SECONDS - t0)) s")
+  else
+    failed=$((failed + 1)); summary+=("$stage: FAILED after $((SECONDS - t0)) s")
+  fi
+done
+echo "=== summary"
+printf '  %s\n' "${summary[@]}"
+echo "  total: $((SECONDS - start)) s"
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
