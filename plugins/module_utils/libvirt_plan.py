@@ -160,15 +160,30 @@ def _socket_listens(unit, current, starting=()):
 def restart_plan(wanted, current, daemon_reload=False):
     """Steps that make the active wanted units pick up changed unit files or configuration.
 
-    Only units that are active are restarted (``try-restart``): an idle socket-activated
-    daemon reads its configuration when it next starts. virtlogd and virtlockd are left
-    alone: restarting them would cut running guests off their logs and locks.
+    Only active units are restarted: an idle socket-activated daemon reads its
+    configuration when it next starts. A socket cannot be restarted while its service
+    runs (systemd fails the dependency job), so the services behind the restarted
+    sockets are stopped first and started again afterwards; QEMU guests survive that
+    (KillMode=process). virtlogd and virtlockd are left alone: restarting them would
+    cut running guests off their logs and locks.
     """
     steps = [['daemon-reload']] if daemon_reload else []
-    restart = [unit for unit in _unique(wanted)
-               if not is_shared_unit(unit) and is_running(_get(current, unit))]
-    if restart:
-        steps.append(['try-restart'] + restart)
+    active = [unit for unit in _unique(wanted)
+              if not is_shared_unit(unit) and is_running(_get(current, unit))]
+    sockets = [unit for unit in active if _is_socket(unit)]
+    services = [unit for unit in active if not _is_socket(unit)]
+    if not sockets:
+        if services:
+            steps.append(['try-restart'] + services)
+        return steps
+    bound = _unique(service for service in (service_of_socket(sock) for sock in sockets)
+                    if service and is_running(_get(current, service)))
+    running = _unique(bound + services)
+    if running:
+        steps.append(['stop'] + running)
+    steps.append(['restart'] + sockets)
+    if running:
+        steps.append(['start'] + running)
     return steps
 
 

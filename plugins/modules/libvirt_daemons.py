@@ -251,6 +251,12 @@ changed:
   description: Whether a unit was (or would be) changed. A lone C(daemon-reload) does not count.
   returned: always
   type: bool
+predicted:
+  description:
+    - True when the module ran in check mode, so RV(units) and RV(actions) are a prediction
+      and nothing was applied. Lets a later check-mode task tell a prediction from the host.
+  returned: always
+  type: bool
 guests:
   description: Names of the running guests found in C(/run/libvirt/{qemu,lxc,libxl,ch}/*.xml).
   returned: always
@@ -543,7 +549,7 @@ def main():
     facts = host_facts()
     extra = request['extra']
     result = dict(changed=False, skipped=False, skip_reason='', mode='', reason='', units={},
-                  actions=[], guests=[], wanted=[])
+                  actions=[], guests=[], wanted=[], predicted=module.check_mode)
 
     def wanted_for(mode):
         if request['units'] is not None:

@@ -477,14 +477,27 @@ def test_socket_of_service(unit, sock):
 @pytest.mark.parametrize('active, reload_, expected', [
     ([], False, []),
     ([], True, [['daemon-reload']]),
-    (['virtqemud.socket', 'virtqemud.service'], False, [['try-restart', 'virtqemud.socket', 'virtqemud.service']]),
+    # a service alone (its configuration changed): try-restart, sockets untouched
+    (['virtqemud.socket', 'virtqemud.service'], False,
+     [['stop', 'virtqemud.service'], ['restart', 'virtqemud.socket'], ['start', 'virtqemud.service']]),
+    # idle daemon: only the socket is restarted
     (['virtqemud.socket', 'virtlogd.socket', 'virtlockd.socket'], True,
-     [['daemon-reload'], ['try-restart', 'virtqemud.socket']]),
-    (['libvirtd.socket'], False, [['try-restart', 'libvirtd.socket']]),
+     [['daemon-reload'], ['restart', 'virtqemud.socket']]),
+    (['libvirtd.socket', 'libvirtd.service'], False,
+     [['stop', 'libvirtd.service'], ['restart', 'libvirtd.socket'], ['start', 'libvirtd.service']]),
 ])
 def test_restart_plan(active, reload_, expected):
-    wanted = ['virtqemud.socket', 'virtlogd.socket', 'virtlockd.socket', 'virtqemud.service', 'libvirtd.socket']
+    wanted = ['virtqemud.socket', 'virtlogd.socket', 'virtlockd.socket', 'libvirtd.socket']
     current = dict((unit, {'load_state': 'loaded', 'unit_file_state': 'enabled',
                            'active_state': 'active' if unit in active else 'inactive',
-                           'sub_state': 'running' if unit in active else 'dead'}) for unit in wanted)
+                           'sub_state': 'running' if unit in active else 'dead'})
+                   for unit in wanted + ['virtqemud.service', 'libvirtd.service'])
     assert restart_plan(wanted, current, reload_) == expected
+
+
+def test_restart_plan_service_only():
+    current = {'virtqemud.service': {'load_state': 'loaded', 'unit_file_state': 'enabled',
+                                     'active_state': 'active', 'sub_state': 'running'}}
+    assert restart_plan(['virtqemud.service'], current) == [['try-restart', 'virtqemud.service']]
+    current['virtqemud.service'].update(active_state='inactive', sub_state='dead')
+    assert restart_plan(['virtqemud.service'], current) == []

@@ -104,9 +104,12 @@ class FakeSystemd(object):
                 st.update(unit_file_state='masked', load_state='masked')
             elif verb == 'unmask':
                 st.update(unit_file_state='disabled', load_state='loaded')
-            elif verb == 'try-restart' and self._service_of(unit) in self.states:
-                # BindsTo=: restarting a socket stops its service, which stays down
-                self.states[self._service_of(unit)].update(active_state='inactive', sub_state='dead')
+            elif verb == 'restart':
+                service = self._service_of(unit)
+                if service and self.states.get(service, {}).get('active_state') == 'active':
+                    # what systemd does to a socket restarted under its running service
+                    return 1, '', 'A dependency job for {0} failed.'.format(unit)
+                st.update(active_state='active', sub_state='listening' if unit.endswith('.socket') else 'running')
         return 0, '', ''
 
     @staticmethod
@@ -282,6 +285,7 @@ def test_check_mode_changes_nothing(env):
     fake = env.host(MONOLITHIC_EL9)
     result = run(dict(SWITCH_ARGS, _ansible_check_mode=True, _ansible_diff=True))
     assert result['changed'] is True
+    assert result['predicted'] is True
     assert result['actions'] == SWITCH_ACTIONS
     assert fake.mutating() == []
     assert [call[1] for call in fake.calls] == ['show']
@@ -580,37 +584,40 @@ CONVERGED_MODULAR = make_host(
 )
 
 
-def test_restarted_try_restarts_active_units_only(env):
+def test_restarted_stops_services_around_the_socket_restart(env):
     fake = env.host(CONVERGED_MODULAR)
-    fake.states['virtnetworkd.socket'] = dict(fake.states['virtnetworkd.socket'], active_state='active',
-                                             sub_state='listening')
     fake.states['virtnetworkd.service'] = off()  # idle daemon: reads its config when next started
     result = run(dict(SWITCH_ARGS, state='restarted', daemon_reload=True))
     assert result['changed'] is True
-    assert result['actions'][:2] == [
+    assert result['actions'] == [
         'systemctl daemon-reload',
-        'systemctl try-restart virtqemud.socket virtnetworkd.socket virtqemud.service',
+        'systemctl stop virtqemud.service',
+        'systemctl restart virtqemud.socket virtnetworkd.socket',
+        'systemctl start virtqemud.service',
     ]
-    assert 'virtnetworkd.service' not in result['actions'][1]
-    restarted = [call for call in fake.calls if call[1] == 'try-restart'][0]
+    restarted = [call for call in fake.calls if call[1] == 'restart'][0]
     assert not [unit for unit in restarted if unit.startswith(('virtlogd', 'virtlockd'))]
-
-
-def test_restarted_leaves_a_service_down_with_its_socket_to_socket_activation(env):
-    fake = env.host(CONVERGED_MODULAR)
-    result = run(dict(SWITCH_ARGS, state='restarted'))
-    assert result['actions'] == ['systemctl try-restart virtqemud.socket virtnetworkd.socket virtqemud.service']
-    # the socket listens again, the daemon starts with the next client: healthy, not drift
-    assert fake.states['virtqemud.socket']['active_state'] == 'active'
-    assert fake.states['virtqemud.service']['active_state'] == 'inactive'
+    assert fake.states['virtqemud.service']['active_state'] == 'active'
     assert 'drift' not in result
+
+
+def test_restarted_also_stops_a_running_service_that_is_not_wanted(env):
+    fake = env.host(CONVERGED_MODULAR)
+    fake.states['virtnetworkd.service'] = on()  # activated by a client, not in the wanted list
+    result = run(dict(SWITCH_ARGS, state='restarted'))
+    assert result['actions'][0] == 'systemctl stop virtqemud.service virtnetworkd.service'
+    assert fake.states['virtnetworkd.service']['active_state'] == 'active'
 
 
 def test_restarted_in_check_mode_changes_nothing(env):
     fake = env.host(CONVERGED_MODULAR)
     result = run(dict(SWITCH_ARGS, state='restarted', _ansible_check_mode=True))
     assert result['changed'] is True
-    assert result['actions'] == ['systemctl try-restart virtqemud.socket virtnetworkd.socket virtqemud.service']
+    assert result['actions'] == [
+        'systemctl stop virtqemud.service',
+        'systemctl restart virtqemud.socket virtnetworkd.socket',
+        'systemctl start virtqemud.service',
+    ]
     assert fake.mutating() == []
 
 
@@ -627,7 +634,7 @@ def test_restarted_with_nothing_active_is_a_start(env):
 def test_probed(env):
     fake = env.host(MONOLITHIC_EL9)
     result = run({'state': 'probed'})
-    assert result['changed'] is False
+    assert result['changed'] is False and result['predicted'] is False
     assert result['mode'] == 'monolithic'
     assert 'libvirtd.socket' in result['units'] and 'virtqemud.socket' in result['units']
     assert 'virtlxcd.socket' not in result['units']
