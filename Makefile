@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # The per-distribution scenarios pull from registries and are run by hand:
 # see docs/testing.md.
 SCENARIOS ?= default modular switch skip
-DEMO ?= monolithic
+DEMO ?= rocky9
 
 .PHONY: help bootstrap images demo test lint sanity units pytest molecule bench build
 

@@ -14,20 +14,21 @@ def main(path):
         result = json.load(handle)
     before = result["before"].get("units", {})
     after = result["after"].get("units", {})
+    applied = result["applied"]
     print(f"host: {result['host']} ({result['distribution']})")
-    if result["after"].get("skipped"):
-        print(f"skipped: {result['after'].get('skip_reason')}")
+    if applied.get("skipped"):
+        print(f"skipped: {applied.get('skip_reason')}")
         return 0
-    print(f"mode: {result['after']['mode']} ({result['after']['reason']})")
+    print(f"mode: {applied['mode']} ({applied['reason']})")
     rows = [(name, state(before.get(name)), state(after.get(name))) for name in sorted(set(before) | set(after))]
     rows = [row for row in rows if row[1] != "-" or row[2] != "-"]
     width = max(len(row[0]) for row in rows)
     print(f"{'unit':<{width}}  {'before':<22}  {'after':<22}")
     for name, old, new in rows:
-        mark = "  *" if old != new else ""
+        mark = "  changed" if old != new else ""
         print(f"{name:<{width}}  {old:<22}  {new:<22}{mark}")
-    actions = result["after"].get("actions", [])
-    print(f"{len(actions)} systemctl call(s):")
+    actions = applied.get("actions", [])
+    print(f"one module call, {len(actions)} systemctl call(s):")
     for action in actions:
         print(f"  {action}")
     return 0

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# make demo: start a throwaway systemd container, run the role against it,
-# print what it did (unit, before, after), remove the container.
+# make demo [DEMO=rocky9|debian]: start a throwaway systemd container, run
+# the role against it, print what it did (unit, before, after), remove it.
+#   rocky9 (default): a fresh Rocky Linux 9 host with real modular libvirt
+#     (both daemon sets installed, nothing enabled), built from Debian's
+#     libvirt source package; the first run builds that image (about 5 min).
+#   debian: a fresh Debian 12 host with Debian's monolithic libvirt.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -8,8 +12,18 @@ cd "$here"
 . scripts/env.sh
 start=$SECONDS
 
-image=$KVMHOST_IMAGE_LIBVIRT_MONOLITHIC
-bash tests/images/build.sh libvirt-monolithic
+case "${1:-rocky9}" in
+  rocky9)
+    image=$KVMHOST_IMAGE_LIBVIRT_MODULAR
+    bash tests/images/build.sh libvirt-modular
+    extra=(-e kvmhost_test_release=rocky-9 -e kvmhost_test_release_file=rocky-release
+           -e kvmhost_setup_install_packages=false) ;;
+  debian)
+    image=$KVMHOST_IMAGE_LIBVIRT_MONOLITHIC
+    bash tests/images/build.sh libvirt-monolithic
+    extra=() ;;
+  *) echo "unknown demo: $1 (allowed: rocky9, debian)" >&2; exit 2 ;;
+esac
 
 name="kvmhost-demo-$$"
 result="$here/.cache/demo-result.json"
@@ -26,7 +40,7 @@ done
 
 ansible-playbook -i "$name," -c containers.podman.podman \
   -e ansible_python_interpreter=/usr/bin/python3 \
-  -e kvmhost_demo_result="$result" demo/playbook.yml
+  -e kvmhost_demo_result="$result" "${extra[@]}" demo/playbook.yml
 echo
 python3 demo/table.py "$result"
 echo "demo took $((SECONDS - start)) s"

@@ -4,7 +4,7 @@
 # Usage: scripts/run-tests.sh STAGE... (lint sanity units pytest molecule)
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-cd "$here"
+cd "$here" || exit 1
 # shellcheck source=scripts/env.sh
 . scripts/env.sh
 

@@ -6,7 +6,7 @@ backend, and restarted ("rebooted") with the podman CLI.
 import subprocess
 import time
 
-MODULAR_DRIVERS = ["qemu", "network", "storage", "nodedev", "secret", "interface", "nwfilter"]
+MODULAR_DRIVERS = ("qemu", "network", "storage", "nodedev", "secret", "interface", "nwfilter")
 
 
 def modular_sockets(drivers=MODULAR_DRIVERS):

@@ -141,9 +141,12 @@ def plan(wanted, current, other=(), other_action='mask', extra=(), daemon_reload
                    or (disabling and _get(current, u).get('unit_file_state') == 'enabled')])
     sockets = [u for u in wanted if _is_socket(u) and not is_running(_get(current, u))]
     add('start', sockets)
-    # a socket-activated service whose socket listens is healthy while idle
+    # A socket-activated service whose socket listens is healthy while idle, so a converged
+    # host with an idle daemon gets no step. When this run changes anything (first setup, a
+    # switch), the wanted services are started now, so that autostart guests start at once.
+    settling = is_changing(steps)
     add('start', [u for u in wanted if not _is_socket(u) and not is_running(_get(current, u))
-                  and not _socket_listens(u, current, sockets)])
+                  and (settling or not _socket_listens(u, current, sockets))])
 
     add('unmask', [u for u in extra + companion_services(extra)
                    if u not in wanted and is_masked(_get(current, u))])

@@ -24,8 +24,10 @@ description:
   - Reads all unit states with one C(systemctl show) call, plans every change first, runs each
     step as one C(systemctl) command, then probes again and verifies the result.
   - Socket-activated daemons exit after 120 seconds idle; an inactive daemon whose socket
-    listens is healthy and is not started. The service behind a wanted socket is unmasked when
-    masked (a socket refuses to start while its service is masked), but not enabled.
+    listens is healthy and is not started, unless the same run changes other units (first
+    setup, a switch); then the wanted services are started, so autostart guests start at once.
+  - The service behind a wanted socket is unmasked when masked (a socket refuses to start
+    while its service is masked), but not enabled.
   - Skips (C(skipped=true)) when O(cicd_test=true) or when systemd is not PID 1, after
     validating every option.
 author:
@@ -51,10 +53,11 @@ options:
       - V(probed) only reads the host and reports every libvirt unit installed, the mode and the
         reason.
       - V(verified) only reads the host and fails listing every unit that is not as wanted.
-      - V(restarted) try-restarts the wanted units that are active (to apply changed drop-ins
-        or daemon configuration), then brings the host to V(started). Units of C(virtlogd) and
+      - V(restarted) restarts the wanted units that are active (to apply changed drop-ins or
+        daemon configuration), then brings the host to V(started). A socket cannot be restarted
+        under its running service, so the services behind restarted sockets are stopped first
+        and started again after; a service alone gets C(try-restart). Units of C(virtlogd) and
         C(virtlockd) are never restarted (running guests would lose their logs and locks).
-        A socket restart also stops the units bound to it; they are started again.
     type: str
     choices: [started, probed, verified, restarted]
     default: started

@@ -42,7 +42,7 @@ def _env() -> dict[str, str]:
 
 def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
     proc = subprocess.run(
-        ["podman", *args], env=_env(), capture_output=True, text=True, timeout=timeout
+        ["podman", *args], env=_env(), capture_output=True, text=True, timeout=timeout, check=False
     )
     if check and proc.returncode != 0:
         raise AssertionError(

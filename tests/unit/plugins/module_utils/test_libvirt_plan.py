@@ -77,12 +77,14 @@ TRANSITIONS = {
     'fresh modular': (WANT_QEMU_NET, FRESH_MODULAR, 'modular', [
         ['enable', 'virtqemud.socket', 'virtnetworkd.socket', 'virtlogd.socket', 'virtlockd.socket',
          'virtqemud.service'],
-        # virtqemud.service is socket activated: its socket starts, it does not
         ['start', 'virtqemud.socket', 'virtnetworkd.socket', 'virtlogd.socket', 'virtlockd.socket'],
+        # sockets first, then the hypervisor daemon, so autostart guests start at once
+        ['start', 'virtqemud.service'],
     ]),
     'fresh monolithic': (WANT_MONO, FRESH_MONOLITHIC, 'monolithic', [
         ['enable', 'libvirtd.socket', 'libvirtd.service', 'virtlogd.socket', 'virtlockd.socket'],
         ['start', 'libvirtd.socket', 'virtlogd.socket', 'virtlockd.socket'],
+        ['start', 'libvirtd.service'],
     ]),
     'monolithic to modular': (WANT_QEMU_NET_ALL, MONOLITHIC_IN_USE, 'modular', [
         ['stop', 'libvirtd.service'],
@@ -96,6 +98,7 @@ TRANSITIONS = {
          'virtqemud.service'],
         ['start', 'virtqemud.socket', 'virtqemud-ro.socket', 'virtqemud-admin.socket',
          'virtnetworkd.socket', 'virtnetworkd-ro.socket', 'virtnetworkd-admin.socket'],
+        ['start', 'virtqemud.service'],
     ]),
     'monolithic to modular, modular set masked': (WANT_QEMU_NET, MONOLITHIC_MODULAR_MASKED, 'modular', [
         ['stop', 'libvirtd.service'],
@@ -107,6 +110,7 @@ TRANSITIONS = {
         ['enable', 'virtqemud.socket', 'virtnetworkd.socket', 'virtlogd.socket', 'virtlockd.socket',
          'virtqemud.service'],
         ['start', 'virtqemud.socket', 'virtnetworkd.socket'],
+        ['start', 'virtqemud.service'],
     ]),
     'modular to monolithic': (WANT_MONO, MODULAR_IN_USE, 'monolithic', [
         ['stop', 'virtqemud.service'],
@@ -119,6 +123,7 @@ TRANSITIONS = {
         # disabling virtqemud.service disabled virtlogd.socket and virtlockd.socket (Also=)
         ['enable', 'libvirtd.socket', 'libvirtd.service', 'virtlogd.socket', 'virtlockd.socket'],
         ['start', 'libvirtd.socket'],
+        ['start', 'libvirtd.service'],
     ]),
 }
 
@@ -248,7 +253,9 @@ def test_wanted_socket_states(wanted_state, expected):
     # idle socket-activated daemon: healthy, not started
     (state('enabled', 'inactive'), on('virtqemud.socket'), []),
     (state('enabled', 'active'), on('virtqemud.socket'), []),
-    (state('disabled', 'inactive'), on('virtqemud.socket'), [['enable', 'virtqemud.service']]),
+    # enabling it is a change: then it is started too (autostart guests start at once)
+    (state('disabled', 'inactive'), on('virtqemud.socket'),
+     [['enable', 'virtqemud.service'], ['start', 'virtqemud.service']]),
     # no listening socket: the service itself is started
     (state('enabled', 'inactive'), off(), [['start', 'virtqemud.service']]),
     (state('enabled', 'inactive'), missing(), [['start', 'virtqemud.service']]),
@@ -258,12 +265,18 @@ def test_wanted_service_socket_activation(service, sock, expected):
     assert plan(['virtqemud.service'], current) == expected
 
 
-def test_service_not_started_when_its_socket_starts():
+def test_service_started_after_its_socket_on_first_setup():
     current = {'virtqemud.service': off(), 'virtqemud.socket': off()}
     assert plan(['virtqemud.socket', 'virtqemud.service'], current) == [
         ['enable', 'virtqemud.socket', 'virtqemud.service'],
         ['start', 'virtqemud.socket'],
+        ['start', 'virtqemud.service'],
     ]
+
+
+def test_idle_service_left_to_its_socket_when_nothing_else_changes():
+    current = {'virtqemud.service': state('enabled', 'inactive'), 'virtqemud.socket': on('virtqemud.socket')}
+    assert plan(['virtqemud.socket', 'virtqemud.service'], current) == []
 
 
 @pytest.mark.parametrize('extra_state, expected', [

@@ -213,6 +213,7 @@ SWITCH_ACTIONS = [
     'libvirtd-tcp.socket libvirtd-tls.socket',
     'systemctl enable virtqemud.socket virtnetworkd.socket virtlogd.socket virtlockd.socket virtqemud.service',
     'systemctl start virtqemud.socket virtnetworkd.socket',
+    'systemctl start virtqemud.service',
 ]
 
 
@@ -429,7 +430,7 @@ def test_masked_wanted_unit_is_unmasked(env):
     env.host(states)
     result = run({'mode': 'modular', 'drivers': ['qemu'], 'sockets': ['main']})
     assert result['actions'] == ['systemctl unmask virtqemud.socket', 'systemctl enable virtqemud.socket',
-                                 'systemctl start virtqemud.socket']
+                                 'systemctl start virtqemud.socket', 'systemctl start virtqemud.service']
 
 
 def test_failed_step_reports_and_stops(env):
