@@ -32,6 +32,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import 
     needs_disable,
     summary,
 )
+from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import DISABLE_STATES
 
 _NOT_FOUND = {'load_state': 'not-found', 'unit_file_state': '', 'active_state': 'inactive', 'sub_state': 'dead'}
 _STARTED_SUB_STATE = {
@@ -187,6 +188,46 @@ def restart_plan(wanted, current, daemon_reload=False):
     steps.append(['restart'] + sockets)
     if running:
         steps.append(['start'] + running)
+    return steps
+
+
+def restore_plan(before, now, units):
+    """Steps that bring ``units`` back from ``now`` to their state in ``before`` (a rollback).
+
+    Used when a step failed half way, so that a switch never leaves the host with neither
+    mode working. Order as in a switch: stop what was started (services, then sockets),
+    unmask, put enablement back, mask again, start what was stopped (sockets, then
+    services). virtlogd and virtlockd are never stopped.
+    """
+    steps = []
+
+    def add(verb, selected):
+        if selected:
+            steps.append([verb] + selected)
+
+    def was(unit):
+        return _get(before, unit)
+
+    def is_(unit):
+        return _get(now, unit)
+
+    units = [unit for unit in _unique(units) if is_installed(was(unit)) or is_masked(was(unit))]
+    started = [u for u in units if is_running(is_(u)) and not is_running(was(u)) and not is_shared_unit(u)]
+    add('stop', [u for u in started if not _is_socket(u)])
+    add('stop', [u for u in started if _is_socket(u)])
+    add('unmask', [u for u in units if is_masked(is_(u)) and not is_masked(was(u))])
+    disabling = [u for u in units if not is_masked(was(u))
+                 and is_(u).get('unit_file_state') in DISABLE_STATES
+                 and was(u).get('unit_file_state') not in DISABLE_STATES]
+    add('disable', disabling)
+    # `disable` follows Also= (virtqemud.service takes virtlogd.socket along): after a
+    # disable step every unit that was enabled is enabled again, a no-op where none dropped
+    add('enable', [u for u in units if was(u).get('unit_file_state') == 'enabled'
+                   and (disabling or is_(u).get('unit_file_state') != 'enabled')])
+    add('mask', [u for u in units if is_masked(was(u)) and not is_masked(is_(u))])
+    stopped = [u for u in units if is_running(was(u)) and not is_running(is_(u))]
+    add('start', [u for u in stopped if _is_socket(u)])
+    add('start', [u for u in stopped if not _is_socket(u)])
     return steps
 
 

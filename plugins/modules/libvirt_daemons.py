@@ -290,6 +290,18 @@ step:
   description: The failing C(systemctl) command.
   returned: when a step failed
   type: str
+rolled_back:
+  description:
+    - After a failed step, whether every unit was put back as it was before the run (so a
+      failed switch leaves the host in the mode it had). False when the rollback failed too.
+  returned: when a step failed
+  type: bool
+rollback_actions:
+  description: The C(systemctl) commands of the rollback, in order.
+  returned: when a step failed and a rollback ran
+  type: list
+  elements: str
+  sample: ["systemctl stop virtqemud.socket", "systemctl unmask libvirtd.socket", "systemctl start libvirtd.socket"]
 rc:
   description: Return code of the failing C(systemctl) command.
   returned: when a command failed
@@ -339,6 +351,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import 
     plan,
     predict,
     restart_plan,
+    restore_plan,
     state_diff,
     switch_blocked,
     verify,
@@ -459,17 +472,36 @@ class Runner(object):
         return self.module.run_command(argv, environ_update=C_LOCALE)
 
     def run_all(self, steps, probe_units, current, requested, result, before=()):
-        """Run the steps in order; on a failure, fail reporting the state the host is left in."""
+        """Run the steps in order; on a failure roll back, then fail reporting the state left."""
         done = []
         for step in steps:
             rc, out, err = self.run(step)
             if rc != 0:
-                after = self.probe(probe_units, fail=False) or current
-                result.update(actions=list(before) + done, units=_report(after, requested))
-                self.module.fail_json(msg='{0} failed with rc {1}: {2}'.format(action_text(step), rc, err.strip()),
-                                      step=action_text(step), rc=rc, stdout=out, stderr=err, **result)
+                msg = '{0} failed with rc {1}: {2}'.format(action_text(step), rc, err.strip())
+                result.update(actions=list(before) + done)
+                msg = self.roll_back(msg, probe_units, current, requested, result)
+                self.module.fail_json(msg=msg, step=action_text(step), rc=rc, stdout=out, stderr=err, **result)
             done.append(action_text(step))
         return done
+
+    def roll_back(self, msg, probe_units, current, requested, result):
+        """Put every unit back as it was before this run; returns the failure message."""
+        now = self.probe(probe_units, fail=False)
+        if now is None:
+            result.update(rolled_back=False, units=_report(current, requested))
+            return msg + '; systemd could not be asked for the units afterwards, so nothing was rolled back'
+        undo = restore_plan(current, now, probe_units)
+        result.update(rolled_back=True, rollback_actions=[])
+        for step in undo:
+            rc, dummy, err = self.run(step)
+            if rc != 0:
+                result.update(rolled_back=False,
+                              units=_report(self.probe(probe_units, fail=False) or now, requested))
+                return ('{0}; the rollback failed too at {1} (rc {2}: {3}): the units in the result show '
+                        'where the host is').format(msg, action_text(step), rc, err.strip())
+            result['rollback_actions'].append(action_text(step))
+        result['units'] = _report(self.probe(probe_units, fail=False) or current, requested)
+        return msg + '; rolled back: every unit is as it was before this run'
 
 
 def probe_list(requested):

@@ -23,6 +23,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import 
     companion_services,
     predict,
     restart_plan,
+    restore_plan,
     service_of_socket,
     socket_of_service,
     state_diff,
@@ -514,3 +515,31 @@ def test_restart_plan_service_only():
     assert restart_plan(['virtqemud.service'], current) == [['try-restart', 'virtqemud.service']]
     current['virtqemud.service'].update(active_state='inactive', sub_state='dead')
     assert restart_plan(['virtqemud.service'], current) == []
+
+
+# ---- restore_plan (rollback) -----------------------------------------------------------------
+
+def test_restore_plan_undoes_a_half_switch():
+    before = dict(MONOLITHIC_IN_USE)
+    steps = plan(WANT_QEMU_NET, before, other_mode_units('modular'))
+    # everything but the last two steps ran: libvirtd stopped and masked, modular enabled
+    half = predict(before, steps[:-2])
+    undo = restore_plan(before, half, sorted(set(before) | set(half)))
+    assert predict(half, undo) == predict(before, [])
+    verbs = [step[0] for step in undo]
+    assert verbs == ['unmask', 'disable', 'enable', 'start', 'start']
+    assert undo[-1] == ['start', 'libvirtd.service']
+
+
+def test_restore_plan_never_stops_shared_daemons_and_skips_missing_units():
+    before = {'virtlogd.socket': off(), 'virtqemud.socket': off()}
+    now = {'virtlogd.socket': on('virtlogd.socket'), 'virtqemud.socket': on('virtqemud.socket'),
+           'virtlxcd.socket': on('virtlxcd.socket')}
+    undo = restore_plan(before, now, ['virtlogd.socket', 'virtqemud.socket', 'virtlxcd.socket'])
+    assert ['stop', 'virtqemud.socket'] in undo
+    assert not [step for step in undo if step[0] == 'stop' and 'virtlogd.socket' in step]
+    assert not [step for step in undo if 'virtlxcd.socket' in step]
+
+
+def test_restore_plan_of_an_unchanged_host_is_empty():
+    assert restore_plan(MONOLITHIC_IN_USE, MONOLITHIC_IN_USE, list(MONOLITHIC_IN_USE)) == []

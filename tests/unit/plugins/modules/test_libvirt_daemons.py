@@ -59,9 +59,10 @@ class FakeSystemd(object):
                                   'virtlogd.socket', 'virtlogd-admin.socket', 'virtlockd.socket',
                                   'virtlockd-admin.socket']}
 
-    def __init__(self, states, fail=None, show_rc=0):
+    def __init__(self, states, fail=None, show_rc=0, fail_units=None):
         self.states = dict((unit, dict(st)) for unit, st in states.items())
         self.fail = fail or {}
+        self.fail_units = fail_units or {}  # unit -> verb that fails for it (a broken unit)
         self.show_rc = show_rc
         self.calls = []
 
@@ -82,6 +83,9 @@ class FakeSystemd(object):
             return 0, '\n'.join(self._block(unit) for unit in units), ''
         if verb in self.fail:
             return self.fail[verb], '', 'Job for {0} failed.'.format(units[0])
+        broken = [unit for unit in units if self.fail_units.get(unit) == verb]
+        if broken:
+            return 1, '', 'Job for {0} failed because the control process exited with error code.'.format(broken[0])
         for unit in units:
             st = self.states.setdefault(unit, missing())
             if st['load_state'] == 'not-found' and verb != 'mask':
@@ -433,18 +437,43 @@ def test_masked_wanted_unit_is_unmasked(env):
                                  'systemctl start virtqemud.socket', 'systemctl start virtqemud.service']
 
 
-def test_failed_step_reports_and_stops(env):
+def test_failed_step_rolls_back_to_the_mode_in_use(env):
     fake = env.host(MONOLITHIC_EL9, fail={'mask': 1})
+    before = dict((unit, dict(st)) for unit, st in fake.states.items())
     result = run(SWITCH_ARGS, FailJson)
     assert result['step'].startswith('systemctl mask libvirtd.service')
     assert result['rc'] == 1
     assert 'Job for libvirtd.service failed.' in result['stderr']
     assert result['actions'] == SWITCH_ACTIONS[:3]
-    assert 'systemctl mask' in result['msg']
-    # the state left behind is probed again and reported
-    assert [call[1] for call in fake.calls] == ['show', 'stop', 'stop', 'disable', 'mask', 'show']
-    assert result['units']['libvirtd.service']['active_state'] == 'inactive'
-    assert result['units']['libvirtd.service']['unit_file_state'] == 'disabled'
+    assert 'systemctl mask' in result['msg'] and 'rolled back' in result['msg']
+    assert result['rolled_back'] is True
+    assert result['rollback_actions'] == [
+        'systemctl enable libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket',
+        'systemctl start libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket',
+        'systemctl start libvirtd.service',
+    ]
+    # libvirtd serves again, exactly as before the run
+    assert fake.states == before
+    assert result['units']['libvirtd.service']['active_state'] == 'active'
+
+
+def test_socket_that_fails_to_start_mid_switch_is_rolled_back(env):
+    fake = env.host(MONOLITHIC_EL9, fail_units={'virtnetworkd.socket': 'start'})
+    before = dict((unit, dict(st)) for unit, st in fake.states.items())
+    result = run(SWITCH_ARGS, FailJson)
+    assert result['step'] == 'systemctl start virtqemud.socket virtnetworkd.socket'
+    assert 'virtnetworkd.socket' in result['msg'] and result['rolled_back'] is True
+    assert result['rollback_actions'][0] == 'systemctl unmask ' + ' '.join(mode_units('monolithic'))
+    assert fake.states == before
+
+
+def test_failed_rollback_says_so(env):
+    fake = env.host(MONOLITHIC_EL9, fail_units={'virtnetworkd.socket': 'start', 'libvirtd.socket': 'start'})
+    result = run(SWITCH_ARGS, FailJson)
+    assert result['rolled_back'] is False
+    assert 'the rollback failed too at systemctl start libvirtd.socket' in result['msg']
+    assert result['units']['libvirtd.socket']['unit_file_state'] == 'enabled'
+    assert fake.states['libvirtd.socket']['active_state'] == 'inactive'
 
 
 def test_show_failure(env):
