@@ -35,6 +35,10 @@ def test_hypervisor_service_enabled_for_autostart(host):
     assert host.service("virtqemud.service").is_enabled
 
 
+def test_qemu_conf_setting_written(host):
+    assert host.file("/etc/libvirt/qemu.conf").contains("^log_timestamp = 1$")
+
+
 def test_libvirtd_absent(host):
     out = host.run("systemctl list-unit-files 'libvirtd*' --no-legend").stdout
     assert out.strip() == ""
