@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate docs/plugins.md from the plugins' own documentation.
 
 Modules: the DOCUMENTATION, EXAMPLES and RETURN strings of plugins/modules/*.py,
@@ -225,7 +224,7 @@ def render(root: Path = ROOT) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--write", action="store_true", help="write " + str(OUTPUT))
     group.add_argument("--check", action="store_true", help="exit 1 when the file differs from the output")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate docs/role-variables.md from the roles' meta/argument_specs.yml.
 
 The argument specs are the one source of truth for the role's inputs:
@@ -193,7 +192,7 @@ def anchor(heading: str) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--write", action="store_true", help="write " + str(OUTPUT))
     group.add_argument("--check", action="store_true", help="exit 1 when the file differs from the output")

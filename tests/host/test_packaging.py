@@ -1,0 +1,252 @@
+"""Release hygiene: execution environment files, changelog, the built artifact.
+
+Run on the host with the project venv:  .venv/bin/pytest -q tests/host
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
+
+# ansible-builder 3.x accepts exactly these top-level sections.
+EE_V3_SECTIONS = {
+    "additional_build_files", "additional_build_steps", "build_arg_defaults",
+    "dependencies", "images", "options", "version",
+}
+
+# Paths galaxy.yml's build_ignore keeps out of the artifact (development
+# tooling, test images, caches).
+MUST_NOT_SHIP = [
+    "molecule/", "tests/images/", "tests/podman/", "tests/output/", "tests/requirements.txt",
+    ".venv/", ".cache/", ".git/", ".ci/", "scripts/", "Makefile", ".ansible-lint", ".yamllint",
+    ".gitignore", "bench/",
+]
+MUST_SHIP = [
+    "MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.md", "meta/runtime.yml",
+    "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
+    "changelogs/changelog.yaml",
+    "roles/kvmhost_setup/tasks/main.yml", "roles/kvmhost_setup/defaults/main.yml",
+    "roles/kvmhost_setup/meta/argument_specs.yml", "roles/kvmhost_setup/handlers/main.yml",
+    "plugins/modules/libvirt_daemons.py", "plugins/filter/libvirt.py",
+    "plugins/filter/libvirt_daemon_units.yml", "plugins/filter/libvirt_daemon_mode.yml",
+    "docs/user-guide.md", "docs/role-variables.md", "docs/plugins.md", "docs/design.md",
+    "docs/testing.md", "docs/examples/migration.yml",
+]
+
+
+def tool(name: str) -> str:
+    candidate = BIN / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found is None:
+        pytest.skip(f"{name} not found next to {sys.executable} or on PATH")
+    return found
+
+
+def run(argv, cwd=ROOT, env=None, timeout=180) -> subprocess.CompletedProcess:
+    if env is None:
+        env = dict(os.environ)
+        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def load_yaml(path: Path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+# --- execution environment ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ee() -> dict:
+    data = load_yaml(ROOT / "execution-environment.yml")
+    assert isinstance(data, dict)
+    return data
+
+
+def test_ee_is_a_version_3_definition(ee):
+    assert ee["version"] == 3
+    assert set(ee) <= EE_V3_SECTIONS, f"unknown sections {set(ee) - EE_V3_SECTIONS}"
+
+
+def test_ee_base_image_has_a_tag(ee):
+    name = ee["images"]["base_image"]["name"]
+    repository, _sep, tag = name.rpartition(":")
+    assert repository and tag and "/" not in tag, f"ansible-builder needs a tagged image, got {name!r}"
+
+
+def test_ee_installs_ansible_core_and_runner(ee):
+    deps = ee["dependencies"]
+    core = deps["ansible_core"]["package_pip"]
+    assert core.startswith("ansible-core")
+    assert deps["ansible_runner"]["package_pip"].startswith("ansible-runner")
+    pinned = re.search(r"==([\d.]+)", core)
+    if pinned:
+        tested = re.search(r"^ansible-core==([\d.]+)$", (ROOT / "tests" / "requirements.txt").read_text(), re.M)
+        assert tested and pinned.group(1) == tested.group(1), "EE ansible-core differs from the tested one"
+    if "python_interpreter" in deps:
+        assert deps["python_interpreter"]["python_path"].startswith("/")
+
+
+def test_ee_referenced_files_exist(ee):
+    deps = ee["dependencies"]
+    for key in ("python", "system", "galaxy"):
+        value = deps.get(key)
+        if isinstance(value, str) and "\n" not in value:
+            assert (ROOT / value).is_file(), f"dependencies.{key}: {value} does not exist"
+    for entry in ee.get("additional_build_files") or []:
+        assert list(ROOT.glob(entry["src"])), f"additional_build_files: {entry['src']} matches nothing"
+
+
+def test_ee_installs_this_collection_at_its_version(ee):
+    galaxy = ee["dependencies"]["galaxy"]
+    if isinstance(galaxy, str):
+        galaxy = load_yaml(ROOT / galaxy)
+    wanted = {c["name"]: c.get("version") for c in galaxy["collections"]}
+    fqcn = f"{GALAXY['namespace']}.{GALAXY['name']}"
+    assert wanted.get(fqcn) == GALAXY["version"]
+
+
+def test_collection_ee_metadata_points_at_existing_files():
+    meta = load_yaml(ROOT / "meta" / "execution-environment.yml")
+    deps = meta["dependencies"]
+    assert set(deps) <= {"python", "system"}
+    for key, path in deps.items():
+        assert not os.path.isabs(path), "collections must use paths relative to their root"
+        assert (ROOT / path).is_file(), f"{key}: {path} does not exist"
+
+
+def _requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            names.add(re.split(r"[<>=!~;\[ ]", line, maxsplit=1)[0].lower().replace("_", "-"))
+    return names
+
+
+def test_plugins_need_no_python_package_missing_from_requirements_txt():
+    """requirements.txt says the plugins need nothing but ansible-core: check the imports."""
+    stdlib = set(sys.stdlib_module_names)
+    allowed = stdlib | {"ansible", "ansible_collections", "__future__"}
+    listed = _requirement_names(ROOT / "requirements.txt")
+    foreign = {}
+    for path in (ROOT / "plugins").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in allowed and top.lower().replace("_", "-") not in listed:
+                    foreign.setdefault(str(path.relative_to(ROOT)), []).append(name)
+    assert foreign == {}, "imports not covered by requirements.txt"
+
+
+# --- changelog ------------------------------------------------------------------------
+
+
+def test_changelog_yaml_records_the_galaxy_version():
+    changelog = load_yaml(ROOT / "changelogs" / "changelog.yaml")
+    releases = changelog["releases"]
+    release = releases[str(GALAXY["version"])]
+    assert release["changes"]["release_summary"]
+    assert {m["name"] for m in release.get("modules", [])} == {
+        path.stem for path in (ROOT / "plugins" / "modules").glob("*.py")
+    }
+    assert {p["name"] for p in release.get("plugins", {}).get("filter", [])} == {
+        path.stem for path in (ROOT / "plugins" / "filter").glob("*.yml")
+    }
+
+
+def test_changelog_lint_passes():
+    proc = run([tool("antsibull-changelog"), "lint"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == "", proc.stdout
+    proc = run([tool("antsibull-changelog"), "lint-changelog-yaml", "changelogs/changelog.yaml"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_changelog_md_is_generated_from_changelog_yaml(tmp_path):
+    shutil.copy(ROOT / "galaxy.yml", tmp_path / "galaxy.yml")
+    shutil.copytree(ROOT / "changelogs", tmp_path / "changelogs")
+    proc = run([tool("antsibull-changelog"), "generate"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "CHANGELOG.md").read_text() == (ROOT / "CHANGELOG.md").read_text(), (
+        "CHANGELOG.md is stale: run antsibull-changelog generate"
+    )
+
+
+def test_unreleased_fragments_are_valid_yaml_with_known_sections():
+    config = load_yaml(ROOT / "changelogs" / "config.yaml")
+    sections = {name for name, _title in config["sections"]}
+    sections |= {config["prelude_section_name"], config.get("trivial_section_name", "trivial")}
+    fragments = sorted((ROOT / "changelogs" / "fragments").glob("*.yml"))
+    assert fragments
+    for fragment in fragments:
+        data = load_yaml(fragment)
+        assert isinstance(data, dict) and set(data) <= sections, fragment.name
+
+
+# --- the collection artifact ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    proc = run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(out), str(ROOT)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    name = f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar.gz"
+    path = out / name
+    assert path.is_file(), f"expected {name}, found {[p.name for p in out.iterdir()]}"
+    return path
+
+
+@pytest.fixture(scope="module")
+def members(artifact) -> list[str]:
+    with tarfile.open(artifact) as tar:
+        return [m.name[2:] if m.name.startswith("./") else m.name for m in tar.getmembers()]
+
+
+@pytest.mark.parametrize("path", MUST_SHIP)
+def test_artifact_contains(members, path):
+    assert path in members
+
+
+@pytest.mark.parametrize("path", MUST_NOT_SHIP)
+def test_artifact_leaves_out(members, path):
+    prefix = path.rstrip("/")
+    leaked = [m for m in members if m == prefix or m.startswith(prefix + "/")]
+    assert leaked == []
+
+
+def test_artifact_has_no_bytecode(members):
+    assert [m for m in members if "__pycache__" in m or m.endswith(".pyc")] == []
+
+
+def test_artifact_manifest_names_this_collection(artifact):
+    with tarfile.open(artifact) as tar:
+        manifest = json.load(tar.extractfile("MANIFEST.json"))
+    info = manifest["collection_info"]
+    assert (info["namespace"], info["name"], info["version"]) == (
+        GALAXY["namespace"], GALAXY["name"], GALAXY["version"]
+    )
+    assert info["license"] == GALAXY["license"]
