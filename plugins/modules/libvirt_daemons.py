@@ -170,8 +170,12 @@ options:
     default: false
 notes:
   - In check mode, wanted units that are not installed yet (an earlier task would install them)
-    and missing TLS files or an unsafe TCP setup are reported as warnings, and the plan assumes
-    freshly installed units; outside check mode they fail before anything is changed.
+    are reported as warnings and the plan assumes freshly installed units; outside check mode
+    they fail before anything is changed.
+  - Missing TLS files and an unsafe TCP setup are refused on every host, in check mode and where
+    the module skips (O(cicd_test), no systemd) too.
+  - The running-guest guard also applies with O(other_mode_units=keep), because the modular and
+    monolithic units conflict in systemd, so starting one set stops the daemon of the other anyway.
   - A unit that is only enabled until the next boot (C(enabled-runtime)) is enabled persistently.
 seealso:
   - name: libvirt daemons
@@ -235,7 +239,7 @@ units:
   description:
     - State of each installed libvirt unit and of each wanted and extra unit, after the change
       (predicted in check mode, as left behind when a step failed). Empty when skipped.
-    - With O(state=probed), every libvirt unit present on the host.
+    - With O(state=probed), every libvirt unit present on the host, plus the O(extra_units).
   returned: always
   type: dict
   sample:
@@ -626,7 +630,7 @@ def main():
     refuse_unsafe_remote(mode)
 
     if params['state'] == 'probed':
-        result['units'] = _report(current, [])
+        result['units'] = _report(current, extra)
         module.exit_json(**result)
 
     if params['state'] == 'verified':
@@ -657,8 +661,8 @@ def main():
         for unit in missing:
             current[unit] = fresh_state()
 
-    touched_other = [] if action == 'keep' else other
-    blocked = switch_blocked(current, touched_other, result['guests'], params['allow_switch_with_running_guests'])
+    # even with keep: the sets conflict in systemd, so starting ours stops theirs
+    blocked = switch_blocked(current, other, result['guests'], params['allow_switch_with_running_guests'])
     if blocked:
         result['units'] = _report(current, requested)
         module.fail_json(msg='{0}: set allow_switch_with_running_guests=true to switch anyway; nothing was changed'.format(

@@ -522,11 +522,25 @@ def test_guard_allows_when_told(env):
     assert result['guests'] == ['web1']
 
 
-def test_guard_ignores_keep(env):
+def test_guard_holds_with_keep(env):
+    """keep does not stop libvirtd itself, but virtqemud's units conflict with it in systemd."""
     (env.guest_dir / 'web1.xml').write_text(u'<domstatus/>')
+    fake = env.host(MONOLITHIC_EL9)
+    result = run(dict(SWITCH_ARGS, other_mode_units='keep'), FailJson)
+    assert 'web1' in result['msg'] and 'allow_switch_with_running_guests' in result['msg']
+    assert fake.mutating() == []
+
+
+def test_keep_leaves_the_other_set_alone(env):
     env.host(MONOLITHIC_EL9)
     result = run(dict(SWITCH_ARGS, other_mode_units='keep', _ansible_check_mode=True))
     assert not [a for a in result['actions'] if 'libvirtd' in a]
+
+
+def test_probed_reports_extra_units(env):
+    env.host(MONOLITHIC_EL9)
+    result = run({'state': 'probed', 'extra_units': ['tuned.service']})
+    assert result['units']['tuned.service']['load_state'] == 'loaded'
 
 
 # ---- remote access ---------------------------------------------------------------------------
