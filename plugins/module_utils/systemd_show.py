@@ -39,6 +39,23 @@ def fresh_state():
     return {'load_state': 'loaded', 'unit_file_state': 'disabled', 'active_state': 'inactive', 'sub_state': 'dead'}
 
 
+NOT_FOUND = {'load_state': 'not-found', 'unit_file_state': '', 'active_state': 'inactive', 'sub_state': 'dead'}
+
+
+def split_probe(units, always, present):
+    """(units to ask systemd about, units known absent without asking).
+
+    Asking systemd about a unit it does not have makes it search every unit
+    directory, which made a probe of libvirt's whole catalogue cost ten times
+    the probe of the units installed. Units in ``always`` (what the caller asked
+    for) are always asked; catalogue units only when ``present`` (found on disk).
+    """
+    ask, absent = [], []
+    for unit in units:
+        (ask if unit in always or unit in present else absent).append(unit)
+    return ask, absent
+
+
 def _blocks(output):
     """Split show output into a list of {property: value} dicts."""
     blocks = []

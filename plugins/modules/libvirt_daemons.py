@@ -367,14 +367,19 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_remote impor
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_units import daemon_units
 from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import (
+    NOT_FOUND,
     fresh_state,
     is_installed,
     is_masked,
     parse_show,
     show_args,
+    split_probe,
 )
 
 PROC1_COMM = '/proc/1/comm'
+# systemd's unit search path for system units (runtime, admin, packages)
+UNIT_DIRS = ('/etc/systemd/system', '/run/systemd/system', '/run/systemd/transient',
+             '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system')
 SYSTEMD_RUN_DIR = '/run/systemd/system'
 GUEST_STATUS_DIRS = ('/run/libvirt/qemu', '/run/libvirt/lxc', '/run/libvirt/libxl', '/run/libvirt/ch')
 DAEMON_CONF = {
@@ -456,19 +461,27 @@ def validate(params):
 class Runner(object):
     """Runs systemctl: one batched show per probe, one command per step."""
 
-    def __init__(self, module):
+    def __init__(self, module, always=()):
         self.module = module
         self.systemctl = module.get_bin_path('systemctl', required=True)
+        self.always = set(always)
 
     def probe(self, units, result=None, fail=True):
-        """Unit states from one batched show; None on failure when fail is false."""
-        rc, out, err = self.module.run_command([self.systemctl] + show_args(units), environ_update=C_LOCALE)
+        """Unit states from one batched show; None on failure when fail is false.
+
+        Catalogue units with no unit file on disk are reported not-found without asking.
+        """
+        ask, absent = split_probe(units, self.always, units_on_disk(units))
+        rc, out, err = self.module.run_command([self.systemctl] + show_args(ask), environ_update=C_LOCALE)
         if rc != 0:
             if not fail:
                 return None
             self.module.fail_json(msg='systemctl show failed with rc {0}: {1}'.format(rc, err.strip()),
                                   rc=rc, stdout=out, stderr=err, **(result or {}))
-        return parse_show(out, units)
+        states = parse_show(out, ask)
+        for unit in absent:
+            states[unit] = dict(NOT_FOUND)
+        return states
 
     def run(self, step):
         verb, units = step[0], step[1:]
@@ -506,6 +519,12 @@ class Runner(object):
             result['rollback_actions'].append(action_text(step))
         result['units'] = _report(self.probe(probe_units, fail=False) or current, requested)
         return msg + '; rolled back: every unit is as it was before this run'
+
+
+def units_on_disk(units):
+    """The units that have a unit file (or a mask link) in one of systemd's unit directories."""
+    return set(unit for unit in units
+               if any(os.path.lexists(os.path.join(directory, unit)) for directory in UNIT_DIRS))
 
 
 def probe_list(requested):
@@ -611,8 +630,9 @@ def main():
         result.update(skipped=True, skip_reason=skip_reason)
         module.exit_json(**result)
 
-    runner = Runner(module)
-    probe_units = probe_list((request['units'] or []) + extra)
+    asked = (request['units'] or []) + extra
+    runner = Runner(module, always=asked + companion_services(asked))
+    probe_units = probe_list(asked)
     current = runner.probe(probe_units)
 
     if params['mode'] != 'auto':

@@ -128,3 +128,12 @@ def test_summary(state, text):
 
 def test_fresh_state():
     assert show.fresh_state() == st('loaded', 'disabled', 'inactive', 'dead')
+
+
+
+def test_split_probe_keeps_order_and_always_asks_the_requested():
+    from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import split_probe
+    ask, absent = split_probe(['a.socket', 'b.socket', 'c.service', 'd.socket'],
+                              always=['c.service'], present=set(['d.socket', 'a.socket']))
+    assert ask == ['a.socket', 'c.service', 'd.socket']
+    assert absent == ['b.socket']

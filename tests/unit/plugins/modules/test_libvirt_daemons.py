@@ -172,6 +172,10 @@ def env(monkeypatch, tmp_path):
 
         def host(self, states, **kwargs):
             self.systemd = FakeSystemd(states, **kwargs)
+            fake = self.systemd
+            # unit files on disk: those the fake systemd has (masked ones as /dev/null links)
+            monkeypatch.setattr(libvirt_daemons, 'units_on_disk', lambda units: set(
+                unit for unit in units if fake.states.get(unit, missing())['load_state'] != 'not-found'))
             monkeypatch.setattr(basic.AnsibleModule, 'run_command',
                                 lambda module, args, **kw: self.systemd(args, **kw))
             return self.systemd
@@ -705,3 +709,31 @@ def test_verified_ok_after_switch(env):
     result = run(dict(SWITCH_ARGS, state='verified'))
     assert result['drift'] == []
     assert fake.mutating() == []
+
+
+# ---- the probe asks systemd only about what is there --------------------------------------------
+
+def test_probe_skips_catalogue_units_without_unit_files(env):
+    fake = env.host(DEBIAN_HOST)
+    env.facts(DEBIAN)
+    run({'state': 'probed', 'extra_units': ['tuned.service']})
+    shown = [call for call in fake.calls if call[1] == 'show'][0]
+    asked = shown[shown.index('--') + 1:]
+    assert 'libvirtd.socket' in asked and 'virtlogd.socket' in asked
+    assert 'virtqemud.socket' not in asked and 'virtlxcd.socket' not in asked
+    # what was asked for is always asked, installed or not
+    assert 'tuned.service' in asked
+
+
+def test_units_on_disk(monkeypatch, tmp_path):
+    lib = tmp_path / 'lib'
+    etc = tmp_path / 'etc'
+    lib.mkdir()
+    etc.mkdir()
+    (lib / 'virtqemud.socket').write_text(u'[Socket]\n')
+    (etc / 'libvirtd.socket').symlink_to('/dev/null')  # masked
+    (etc / 'virtlogd.socket').symlink_to(str(tmp_path / 'gone'))  # dangling still counts
+    monkeypatch.setattr(libvirt_daemons, 'UNIT_DIRS', (str(etc), str(lib)))
+    assert libvirt_daemons.units_on_disk(['virtqemud.socket', 'libvirtd.socket', 'virtlogd.socket',
+                                          'virtlxcd.socket']) == set(['virtqemud.socket', 'libvirtd.socket',
+                                                                      'virtlogd.socket'])
