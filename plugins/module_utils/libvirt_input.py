@@ -43,6 +43,12 @@ def _allowed(values):
 
 
 def _type_name(value):
+    """The plain type name, also for Ansible's tagged and lazy subclasses of the builtins."""
+    for base in (bool, int, float, str, bytes, list, tuple, dict):  # bool before int
+        if isinstance(value, base):
+            return base.__name__
+    if value is None:
+        return 'None'
     return type(value).__name__
 
 

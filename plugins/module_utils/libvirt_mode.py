@@ -20,6 +20,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     socket_unit,
     unit_mode,
 )
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import _type_name
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import (
     LibvirtInputError,
     validate_mode,
@@ -174,13 +175,13 @@ def decide_mode(facts, units=None, override='auto'):
         facts = {}
     if not isinstance(facts, dict):
         raise LibvirtInputError('facts must be a dict like ansible_facts, got {0} {1!r}'.format(
-            type(facts).__name__, facts))
+            _type_name(facts), facts))
     if override != 'auto':
         return override, 'override: mode={0} was requested'.format(override)
     if units is not None:
         if not isinstance(units, dict):
             raise LibvirtInputError('units must be a dict unit -> state, got {0} {1!r}'.format(
-                type(units).__name__, units))
+                _type_name(units), units))
         decided = _by_installed(units) or _by_use(units)
         if decided:
             return decided

@@ -141,19 +141,38 @@ def plan(wanted, current, other=(), other_action='mask', extra=(), daemon_reload
     add('enable', [u for u in wanted if is_masked(_get(current, u)) or not is_enabled(_get(current, u))
                    or (disabling and _get(current, u).get('unit_file_state') == 'enabled')])
     sockets = [u for u in wanted if _is_socket(u) and not is_running(_get(current, u))]
+    # Remote sockets of the mode in use that are no longer wanted (remote access turned
+    # off): stopped and disabled, or their port stays open.
+    retired = [u for u in _remote_sockets(current) if u not in wanted and u not in others
+               and (is_running(_get(current, u)) or needs_disable(_get(current, u)))]
+    # systemd refuses to start a socket whose service already runs, and a running service
+    # keeps a stopped socket's port open: such services are stopped around the change and
+    # started again after (QEMU guests survive it, KillMode=process).
+    bounce = _unique(service for service in (service_of_socket(u) for u in sockets + retired)
+                     if service and is_running(_get(current, service)))
+    add('stop', bounce)
+    add('stop', [u for u in retired if is_running(_get(current, u))])
+    add('disable', [u for u in retired if needs_disable(_get(current, u))])
     add('start', sockets)
     # A socket-activated service whose socket listens is healthy while idle, so a converged
     # host with an idle daemon gets no step. When this run changes anything (first setup, a
     # switch), the wanted services are started now, so that autostart guests start at once.
     settling = is_changing(steps)
-    add('start', [u for u in wanted if not _is_socket(u) and not is_running(_get(current, u))
-                  and (settling or not _socket_listens(u, current, sockets))])
+    add('start', _unique(bounce + [u for u in wanted if not _is_socket(u) and not is_running(_get(current, u))
+                                   and (settling or not _socket_listens(u, current, sockets))]))
 
     add('unmask', [u for u in extra + companion_services(extra)
                    if u not in wanted and is_masked(_get(current, u))])
     add('enable', [u for u in extra if is_masked(_get(current, u)) or not is_enabled(_get(current, u))])
     add('start', [u for u in extra if not is_running(_get(current, u))])
     return steps
+
+
+def _remote_sockets(current):
+    """The installed -tcp/-tls sockets of virtproxyd and libvirtd."""
+    return [unit for unit in ('virtproxyd-tcp.socket', 'virtproxyd-tls.socket',
+                              'libvirtd-tcp.socket', 'libvirtd-tls.socket')
+            if is_installed(_get(current, unit))]
 
 
 def _socket_listens(unit, current, starting=()):

@@ -100,3 +100,20 @@ def test_validate_bool():
     assert inp.validate_bool(False, 'proxy') is False
     with pytest.raises(inp.LibvirtInputError, match="proxy must be a boolean.*'no'"):
         inp.validate_bool('no', 'proxy')
+
+
+def test_type_names_are_plain_for_subclasses():
+    """Ansible hands filters tagged/lazy subclasses of str, int and list: name the builtin."""
+    from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import _type_name
+
+    class TaggedStr(str):
+        pass
+
+    class LazyList(list):
+        pass
+
+    assert _type_name(TaggedStr('qemu')) == 'str'
+    assert _type_name(LazyList(['a'])) == 'list'
+    assert _type_name(True) == 'bool'
+    assert _type_name(7) == 'int'
+    assert _type_name(None) == 'None'

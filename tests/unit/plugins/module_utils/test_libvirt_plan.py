@@ -543,3 +543,39 @@ def test_restore_plan_never_stops_shared_daemons_and_skips_missing_units():
 
 def test_restore_plan_of_an_unchanged_host_is_empty():
     assert restore_plan(MONOLITHIC_IN_USE, MONOLITHIC_IN_USE, list(MONOLITHIC_IN_USE)) == []
+
+
+# ---- remote sockets on a host whose daemon runs ------------------------------------------------
+
+def test_adding_a_socket_under_a_running_service_stops_it_around_the_start():
+    """systemd: 'Socket service virtproxyd.service already active, refusing.'"""
+    current = {'virtproxyd.socket': on('virtproxyd.socket'), 'virtproxyd.service': on('virtproxyd.service'),
+               'virtproxyd-tls.socket': off()}
+    steps = plan(['virtproxyd.socket', 'virtproxyd-tls.socket'], current)
+    assert steps == [
+        ['enable', 'virtproxyd-tls.socket'],
+        ['stop', 'virtproxyd.service'],
+        ['start', 'virtproxyd-tls.socket'],
+        ['start', 'virtproxyd.service'],
+    ]
+
+
+def test_remote_access_turned_off_closes_the_port():
+    """A running service keeps a stopped socket's port open: it is stopped and started again."""
+    current = {'virtproxyd.socket': on('virtproxyd.socket'), 'virtproxyd.service': on('virtproxyd.service'),
+               'virtproxyd-tcp.socket': on('virtproxyd-tcp.socket')}
+    steps = plan(['virtproxyd.socket'], current)
+    assert steps == [
+        ['stop', 'virtproxyd.service'],
+        ['stop', 'virtproxyd-tcp.socket'],
+        ['disable', 'virtproxyd-tcp.socket'],
+        ['start', 'virtproxyd.service'],
+    ]
+    after = predict(current, steps)
+    assert after['virtproxyd-tcp.socket']['active_state'] == 'inactive'
+    assert plan(['virtproxyd.socket'], after) == []
+
+
+def test_unwanted_remote_socket_that_is_off_is_left_alone():
+    current = {'libvirtd.socket': on('libvirtd.socket'), 'libvirtd-tls.socket': off()}
+    assert plan(['libvirtd.socket'], current) == []

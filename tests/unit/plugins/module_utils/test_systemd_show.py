@@ -130,7 +130,6 @@ def test_fresh_state():
     assert show.fresh_state() == st('loaded', 'disabled', 'inactive', 'dead')
 
 
-
 def test_split_probe_keeps_order_and_always_asks_the_requested():
     from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import split_probe
     ask, absent = split_probe(['a.socket', 'b.socket', 'c.service', 'd.socket'],
