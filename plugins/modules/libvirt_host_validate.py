@@ -1,0 +1,157 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kvmhost.setup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: libvirt_host_validate
+short_description: Run libvirt's virt-host-validate for one hypervisor and return every check
+version_added: 0.2.0
+description:
+  - Runs C(virt-host-validate HYPERVISOR) and parses every check it prints into a list of
+    hypervisor, check, result (C(PASS), C(NOTE), C(WARN) or C(FAIL)) and the hint printed with it.
+  - Only reads the host; never reports a change. The tool exits 1 when a check fails; that is a
+    result, not an error. The module fails only when the tool prints no check at all (for
+    example a hypervisor the libvirt build does not know).
+  - Skips (C(skipped=true) with RV(skip_reason)) when C(virt-host-validate) is not installed.
+  - Deciding whether a C(WARN) or C(FAIL) should stop a play is left to the caller; the role
+    C(kvmhost.setup.kvmhost_setup) does it with C(kvmhost_setup_validate_fail_on).
+author:
+  - kvmhost.setup maintainers (@kvmhost)
+requirements:
+  - C(virt-host-validate) (Debian and Ubuntu ship it in C(libvirt-daemon-common) or
+    C(libvirt-clients), EL and Fedora in C(libvirt-client)); without it the module skips
+attributes:
+  check_mode:
+    support: full
+    description: The tool only reads the host, so it runs in check mode too and returns the same result.
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: linux
+options:
+  hypervisor:
+    description:
+      - The hypervisor whose checks to run.
+    type: str
+    choices: [qemu, lxc, bhyve, ch]
+    default: qemu
+'''
+
+EXAMPLES = r'''
+- name: Validate the host for QEMU/KVM
+  kvmhost.setup.libvirt_host_validate:
+    hypervisor: qemu
+  register: validation
+
+- name: Show the checks that did not pass
+  ansible.builtin.debug:
+    msg: "{{ validation.checks | rejectattr('result', 'eq', 'PASS') | map(attribute='check') | list }}"
+
+- name: Stop when a check fails
+  ansible.builtin.assert:
+    that: validation.summary.FAIL == 0
+    fail_msg: "{{ validation.checks | selectattr('result', 'eq', 'FAIL') | map(attribute='hint') | list }}"
+  when: not validation.skipped
+'''
+
+RETURN = r'''
+checks:
+  description: Every check printed, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    hypervisor:
+      description: The hypervisor as printed, for example C(QEMU).
+      type: str
+    check:
+      description: What was checked, without the leading C(Checking).
+      type: str
+      sample: if device /dev/vhost-net exists
+    result:
+      description: C(PASS), C(NOTE), C(WARN) or C(FAIL).
+      type: str
+    hint:
+      description: The hint printed in parentheses after a result other than C(PASS); empty when none.
+      type: str
+      sample: Load the 'vhost_net' module to improve performance of virtio networking
+summary:
+  description: How many checks gave each result, and the total.
+  returned: always
+  type: dict
+  sample: {PASS: 6, NOTE: 0, WARN: 3, FAIL: 2, total: 11}
+other:
+  description: Lines of output that are not checks (messages of the tool), stripped.
+  returned: always
+  type: list
+  elements: str
+hypervisor:
+  description: The hypervisor asked for.
+  returned: always
+  type: str
+rc:
+  description: Exit code of the tool (1 when a check failed); not returned when skipped.
+  returned: when the tool ran
+  type: int
+cmd:
+  description: The command run.
+  returned: when the tool ran
+  type: list
+  elements: str
+skipped:
+  description: Whether the tool was missing and nothing ran.
+  returned: always
+  type: bool
+skip_reason:
+  description: Why nothing ran.
+  returned: when skipped
+  type: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_validate import (
+    HYPERVISORS,
+    parse,
+    summarize,
+)
+
+TOOL = 'virt-host-validate'
+
+
+def validate(module, hypervisor):
+    """Run the tool and return the module result (or fail when it printed no check)."""
+    tool = module.get_bin_path(TOOL)
+    if tool is None:
+        return dict(changed=False, skipped=True, hypervisor=hypervisor, checks=[], other=[],
+                    summary=summarize([]),
+                    skip_reason='{0} is not installed (no host validation)'.format(TOOL))
+    cmd = [tool, hypervisor]
+    rc, stdout, stderr = module.run_command(cmd, environ_update=dict(LC_ALL='C', LANG='C'))
+    checks, other = parse(stdout)
+    if not checks:
+        module.fail_json(msg='{0} {1} printed no check (exit code {2}): {3}'.format(
+            TOOL, hypervisor, rc, (stderr or stdout).strip() or 'no output'),
+            rc=rc, stdout=stdout, stderr=stderr, cmd=cmd)
+    return dict(changed=False, skipped=False, hypervisor=hypervisor, checks=checks, other=other,
+                summary=summarize(checks), rc=rc, cmd=cmd)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(hypervisor=dict(type='str', choices=list(HYPERVISORS), default='qemu')),
+        supports_check_mode=True,
+    )
+    module.exit_json(**validate(module, module.params['hypervisor']))
+
+
+if __name__ == '__main__':
+    main()
