@@ -43,6 +43,14 @@ options:
     type: str
     choices: [qemu, lxc, bhyve, ch]
     default: qemu
+  fail_on:
+    description:
+      - Which results to list in RV(violations). V(none) lists none, V(fail) the C(FAIL) checks,
+        V(warn) the C(WARN) and C(FAIL) checks.
+      - The module does not fail on them; the caller decides (see EXAMPLES).
+    type: str
+    choices: [none, fail, warn]
+    default: none
 '''
 
 EXAMPLES = r'''
@@ -55,11 +63,15 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ validation.checks | rejectattr('result', 'eq', 'PASS') | map(attribute='check') | list }}"
 
-- name: Stop when a check fails
+- name: Validate again, listing WARN and FAIL as violations
+  kvmhost.setup.libvirt_host_validate:
+    fail_on: warn
+  register: strict
+
+- name: Stop on them
   ansible.builtin.assert:
-    that: validation.summary.FAIL == 0
-    fail_msg: "{{ validation.checks | selectattr('result', 'eq', 'FAIL') | map(attribute='hint') | list }}"
-  when: not validation.skipped
+    that: strict.violations | length == 0
+    fail_msg: "{{ strict.findings }}"
 '''
 
 RETURN = r'''
@@ -88,6 +100,17 @@ summary:
   returned: always
   type: dict
   sample: {PASS: 6, NOTE: 0, WARN: 3, FAIL: 2, total: 11}
+findings:
+  description: One line per check that did not pass, as C(QEMU: check: RESULT (hint)).
+  returned: always
+  type: list
+  elements: str
+  sample: ["QEMU: if device /dev/vhost-net exists: WARN (Load the 'vhost_net' module ...)"]
+violations:
+  description: The checks (same keys as RV(checks)) whose result O(fail_on) counts as a failure.
+  returned: always
+  type: list
+  elements: dict
 other:
   description: Lines of output that are not checks (messages of the tool), stripped.
   returned: always
@@ -119,20 +142,23 @@ skip_reason:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_validate import (
+    FAIL_ON,
     HYPERVISORS,
+    describe,
     parse,
     summarize,
+    violations,
 )
 
 TOOL = 'virt-host-validate'
 
 
-def validate(module, hypervisor):
+def validate(module, hypervisor, fail_on='none'):
     """Run the tool and return the module result (or fail when it printed no check)."""
     tool = module.get_bin_path(TOOL)
     if tool is None:
         return dict(changed=False, skipped=True, hypervisor=hypervisor, checks=[], other=[],
-                    summary=summarize([]),
+                    summary=summarize([]), findings=[], violations=[],
                     skip_reason='{0} is not installed (no host validation)'.format(TOOL))
     cmd = [tool, hypervisor]
     rc, stdout, stderr = module.run_command(cmd, environ_update=dict(LC_ALL='C', LANG='C'))
@@ -142,15 +168,20 @@ def validate(module, hypervisor):
             TOOL, hypervisor, rc, (stderr or stdout).strip() or 'no output'),
             rc=rc, stdout=stdout, stderr=stderr, cmd=cmd)
     return dict(changed=False, skipped=False, hypervisor=hypervisor, checks=checks, other=other,
-                summary=summarize(checks), rc=rc, cmd=cmd)
+                summary=summarize(checks), rc=rc, cmd=cmd,
+                findings=[describe(check) for check in checks if check['result'] != 'PASS'],
+                violations=violations(checks, fail_on))
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(hypervisor=dict(type='str', choices=list(HYPERVISORS), default='qemu')),
+        argument_spec=dict(
+            hypervisor=dict(type='str', choices=list(HYPERVISORS), default='qemu'),
+            fail_on=dict(type='str', choices=sorted(FAIL_ON), default='none'),
+        ),
         supports_check_mode=True,
     )
-    module.exit_json(**validate(module, module.params['hypervisor']))
+    module.exit_json(**validate(module, module.params['hypervisor'], module.params['fail_on']))
 
 
 if __name__ == '__main__':
