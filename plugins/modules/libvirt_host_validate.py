@@ -101,7 +101,7 @@ summary:
   type: dict
   sample: {PASS: 6, NOTE: 0, WARN: 3, FAIL: 2, total: 11}
 findings:
-  description: One line per check that did not pass, as C(QEMU: check: RESULT (hint)).
+  description: "One line per check that did not pass, as C(QEMU: check: RESULT (hint))."
   returned: always
   type: list
   elements: str
