@@ -120,8 +120,10 @@ hypervisor:
   description: The hypervisor asked for.
   returned: always
   type: str
-rc:
-  description: Exit code of the tool (1 when a check failed); not returned when skipped.
+exit_code:
+  description:
+    - Exit code of the tool (1 when a check failed); not returned when skipped.
+    - Not named C(rc), which Ansible would take for the module's own failure.
   returned: when the tool ran
   type: int
 cmd:
@@ -168,7 +170,7 @@ def validate(module, hypervisor, fail_on='none'):
             TOOL, hypervisor, rc, (stderr or stdout).strip() or 'no output'),
             rc=rc, stdout=stdout, stderr=stderr, cmd=cmd)
     return dict(changed=False, skipped=False, hypervisor=hypervisor, checks=checks, other=other,
-                summary=summarize(checks), rc=rc, cmd=cmd,
+                summary=summarize(checks), exit_code=rc, cmd=cmd,
                 findings=[describe(check) for check in checks if check['result'] != 'PASS'],
                 violations=violations(checks, fail_on))
 

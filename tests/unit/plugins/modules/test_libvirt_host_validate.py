@@ -63,7 +63,7 @@ def test_runs_the_tool_in_c_locale(name, rc, total, failed):
     result = libvirt_host_validate.validate(module, 'qemu')
     assert module.commands == [(['/usr/bin/virt-host-validate', 'qemu'], {'LC_ALL': 'C', 'LANG': 'C'})]
     assert result['changed'] is False and result['skipped'] is False
-    assert result['rc'] == rc
+    assert result['exit_code'] == rc and 'rc' not in result
     assert result['summary']['total'] == total and result['summary']['FAIL'] == failed
 
 
