@@ -142,8 +142,10 @@ def guest_refusals(domain, shared_storage, snapshots=0):
 def peer_refusals(peer, reachable, error='', host_uuid='', peer_uuid=''):
     """Why the peer cannot take the guests, as {guest: None, reason} entries."""
     if not reachable:
-        return [{'guest': None, 'reason': 'peer {0} is not reachable over TLS: {1}'.format(
-            peer, (error or 'no answer').strip().splitlines()[0] if (error or '').strip() else 'no answer')}]
+        # virsh prints "error: failed to connect to the hypervisor" first and the cause after
+        lines = [line.strip() for line in (error or '').splitlines() if line.strip()]
+        detail = '; '.join(line[len('error: '):] if line.startswith('error: ') else line for line in lines)
+        return [{'guest': None, 'reason': 'peer {0} is not reachable over TLS: {1}'.format(peer, detail or 'no answer')}]
     if host_uuid and peer_uuid and host_uuid == peer_uuid:
         return [{'guest': None, 'reason': 'peer {0} has this host\'s host UUID {1} (libvirt refuses to '
                                           'migrate to "the same host"): give each host its own'.format(peer, host_uuid)}]

@@ -153,9 +153,10 @@ def test_guest_refusals_name_the_guest_and_every_reason():
 @pytest.mark.parametrize('args, refusals', [
     (('10.0.0.2', True, '', 'u1', 'u2'), []),
     (('10.0.0.2', True, '', '', ''), []),
-    (('10.0.0.2', False, 'error: unable to connect to server at 10.0.0.2:16514: No route to host\nmore', '', ''),
-     [{'guest': None, 'reason': 'peer 10.0.0.2 is not reachable over TLS: error: unable to connect to server '
-                                'at 10.0.0.2:16514: No route to host'}]),
+    (('10.0.0.2', False, 'error: failed to connect to the hypervisor\n'
+                         'error: unable to connect to server at 10.0.0.2:16514: No route to host\n', '', ''),
+     [{'guest': None, 'reason': 'peer 10.0.0.2 is not reachable over TLS: failed to connect to the hypervisor; '
+                                'unable to connect to server at 10.0.0.2:16514: No route to host'}]),
     (('10.0.0.2', False, '', '', ''), [{'guest': None, 'reason': 'peer 10.0.0.2 is not reachable over TLS: no answer'}]),
     (('10.0.0.2', True, '', 'u1', 'u1'),
      [{'guest': None, 'reason': 'peer 10.0.0.2 has this host\'s host UUID u1 (libvirt refuses to migrate to '
