@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # Local molecule scenarios (podman, real systemd, locally built images).
 # The per-distribution scenarios pull from registries and are run by hand:
 # see docs/testing.md.
-SCENARIOS ?= default modular switch skip hardening
+SCENARIOS ?= default modular switch skip hardening migration
 DEMO ?= rocky9
 
 .PHONY: help bootstrap images demo test lint sanity units pytest molecule bench build

@@ -17,7 +17,7 @@ stage_pytest() {
 stage_molecule() {
   bash tests/images/build.sh || return 1
   local rc=0 scenario
-  for scenario in ${SCENARIOS:-default modular switch skip hardening}; do
+  for scenario in ${SCENARIOS:-default modular switch skip hardening migration}; do
     echo "--- molecule scenario: $scenario"
     local t0=$SECONDS
     if molecule test -s "$scenario"; then
