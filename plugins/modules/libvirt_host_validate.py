@@ -33,9 +33,11 @@ attributes:
     description: The tool only reads the host, so it runs in check mode too and returns the same result.
   diff_mode:
     support: none
+    description: Never changes anything, so there is no diff.
   platform:
     support: full
     platforms: linux
+    description: Linux hosts with libvirt.
 options:
   hypervisor:
     description:

@@ -32,9 +32,11 @@ attributes:
     description: Only reads, so it runs in check mode and returns the same plan.
   diff_mode:
     support: none
+    description: Never changes anything, so there is no diff.
   platform:
     support: full
     platforms: linux
+    description: Linux hosts with libvirt.
 options:
   peer:
     description: Address (or resolvable name) of the peer that takes the guests.
