@@ -87,14 +87,6 @@ options:
     elements: str
     choices: [qemu, lxc, libxl, ch, vbox, vz, interface, network, nodedev, nwfilter, secret, storage]
     default: [qemu, network, storage, nodedev, secret, interface, nwfilter]
-  sockets:
-    description:
-      - Socket kinds of each daemon to enable and start. V(main) is required, the others are bound to it.
-      - C(virtlogd) and C(virtlockd) have no V(ro) socket.
-    type: list
-    elements: str
-    choices: [main, ro, admin]
-    default: [main, ro, admin]
   remote:
     description:
       - Remote access. V(tls) adds C(virtproxyd-tls.socket) (modular) or C(libvirtd-tls.socket)
@@ -102,17 +94,10 @@ options:
       - V(tcp) adds the C(-tcp.socket) and is refused unless C(auth_tcp) is C(sasl) in
         C(/etc/libvirt/virtproxyd.conf) or C(/etc/libvirt/libvirtd.conf) and C(/etc/sasl2/libvirt.conf)
         has an encrypting C(mech_list) (C(gssapi) or C(digest-md5)), or O(allow_insecure_tcp=true).
-      - Cannot be combined with O(units).
+      - With O(units), only its safety checks apply; list the C(-tls)/C(-tcp) socket in O(units).
     type: str
     choices: [none, tls, tcp]
     default: none
-  proxy:
-    description:
-      - In modular mode, also enable and start C(virtproxyd)'s sockets (C(/run/libvirt/libvirt-sock)
-        for clients that use the legacy socket). Implied by O(remote=tls) and O(remote=tcp).
-      - With O(units), only names the intent; list virtproxyd's sockets in O(units).
-    type: bool
-    default: false
   units:
     description:
       - Explicit list of the wanted libvirt units, used instead of computing them from O(drivers),
@@ -148,8 +133,8 @@ options:
     description:
       - Run C(systemctl daemon-reload) before unmasking, enabling and starting the wanted units,
         for example after writing other drop-ins. Does not by itself make the task changed.
-      - Not needed for the drop-ins of O(socket_group), O(socket_mode) and O(listen_address):
-        the module reloads systemd itself when one of those changed.
+      - Not needed for the drop-ins of O(socket_group), O(socket_mode) and O(listen_address),
+        since the module reloads systemd itself when one of those changed.
     type: bool
     default: false
   socket_group:
@@ -212,7 +197,7 @@ options:
     description:
       - Seconds to wait for the host lock (C(/run/lock/kvmhost-setup-libvirt-daemons.lock)) that
         O(state=started) and O(state=restarted) hold from the probe to the verification, so that
-        two runs at the same moment do not apply the same steps twice: the second one plans
+        two runs at the same moment do not apply the same steps twice; the second one plans
         from the first one's result. Fails naming the holder's PID when the wait runs out.
       - Not taken in check mode, which changes nothing.
     type: int
@@ -226,6 +211,8 @@ notes:
   - The running-guest guard also applies with O(other_mode_units=keep), because the modular and
     monolithic units conflict in systemd, so starting one set stops the daemon of the other anyway.
   - A unit that is only enabled until the next boot (C(enabled-runtime)) is enabled persistently.
+extends_documentation_fragment:
+  - kvmhost.setup.libvirt_units
 seealso:
   - name: libvirt daemons
     description: libvirt's documentation of the modular and monolithic daemons and how to switch.
@@ -346,8 +333,8 @@ diff:
   sample: [{before: {libvirtd.socket: enabled/active}, after: {libvirtd.socket: masked/inactive}}]
 hypervisor_services:
   description:
-    - The hypervisor services among the wanted units (C(virtqemud.service), C(libvirtd.service), ...):
-      what a changed driver configuration such as C(qemu.conf) restarts.
+    - The hypervisor services among the wanted units (C(virtqemud.service), C(libvirtd.service), ...),
+      which a changed driver configuration such as C(qemu.conf) restarts.
   returned: unless skipped
   type: list
   elements: str
