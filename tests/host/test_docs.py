@@ -6,43 +6,25 @@ Run on the host with the project venv:  .venv/bin/pytest -q tests/host
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from hostutil import FQCN, ROOT, load_yaml, run, tool
+from hostutil import ansible_env as collections_env
+
 DOCS = ROOT / "docs"
 ROLE = ROOT / "roles" / "kvmhost_setup"
-BIN = Path(sys.executable).parent
-NAMESPACE, NAME = "kvmhost", "setup"
-FQCN = f"{NAMESPACE}.{NAME}"
+NAMESPACE, NAME = FQCN.split(".")
 
 EXAMPLES = [
     ("docs/examples/single-host.yml", None),
     ("docs/examples/migration.yml", None),
     ("docs/examples/fleet/site.yml", "docs/examples/fleet/inventory.ini"),
 ]
-
-
-def tool(name: str) -> str:
-    """A tool from the venv running the tests, else from PATH."""
-    candidate = BIN / name
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} not found next to {sys.executable} or on PATH")
-    return found
-
-
-def run(argv, env=None, cwd=ROOT, timeout=120, check=False) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -57,20 +39,7 @@ def collections_path(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def ansible_env(collections_path) -> dict:
-    env = dict(os.environ)
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
-        ANSIBLE_NOCOWS="1",
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_RETRY_FILES_ENABLED="0",
-        ANSIBLE_DEPRECATION_WARNINGS="0",
-    )
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
-def load_yaml(path: Path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return collections_env(collections_path, ANSIBLE_DEPRECATION_WARNINGS="0")
 
 
 def generator(script: str, *args: str) -> subprocess.CompletedProcess:

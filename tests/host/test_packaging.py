@@ -10,17 +10,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
+from hostutil import GALAXY, ROOT, load_yaml, run, tool
 
 # ansible-builder 3.x accepts exactly these top-level sections.
 EE_V3_SECTIONS = {
@@ -36,7 +32,7 @@ MUST_NOT_SHIP = [
     ".gitignore", "bench/",
 ]
 MUST_SHIP = [
-    "MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.md", "meta/runtime.yml",
+    "MANIFEST.json", "FILES.json", "README.md", "LICENSE", "roles/kvmhost_setup/README.md", "CHANGELOG.md", "meta/runtime.yml",
     "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
     "changelogs/changelog.yaml",
     "roles/kvmhost_setup/tasks/main.yml", "roles/kvmhost_setup/defaults/main.yml",
@@ -46,27 +42,6 @@ MUST_SHIP = [
     "docs/user-guide.md", "docs/role-variables.md", "docs/plugins.md", "docs/design.md",
     "docs/testing.md", "docs/examples/migration.yml",
 ]
-
-
-def tool(name: str) -> str:
-    candidate = BIN / name
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} not found next to {sys.executable} or on PATH")
-    return found
-
-
-def run(argv, cwd=ROOT, env=None, timeout=180) -> subprocess.CompletedProcess:
-    if env is None:
-        env = dict(os.environ)
-        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def load_yaml(path: Path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 # --- execution environment ------------------------------------------------------------
@@ -207,17 +182,6 @@ def test_unreleased_fragments_are_valid_yaml_with_known_sections():
 
 
 # --- the collection artifact ----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def artifact(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("build")
-    proc = run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(out), str(ROOT)])
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    name = f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar.gz"
-    path = out / name
-    assert path.is_file(), f"expected {name}, found {[p.name for p in out.iterdir()]}"
-    return path
 
 
 @pytest.fixture(scope="module")
