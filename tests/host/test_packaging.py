@@ -27,7 +27,7 @@ EE_V3_SECTIONS = {
 # Paths galaxy.yml's build_ignore keeps out of the artifact (development
 # tooling, test images, caches).
 MUST_NOT_SHIP = [
-    "molecule/", "tests/images/", "tests/podman/", "tests/output/", "tests/requirements.txt",
+    "molecule/", "tests/images/", "tests/podman/", "tests/output/", "tests/requirements.txt", "tests/requirements.yml", ".github/", ".aar_doc.yml",
     ".venv/", ".cache/", ".git/", ".ci/", "scripts/", "Makefile", ".ansible-lint", ".yamllint",
     ".gitignore", "bench/",
 ]
@@ -214,3 +214,52 @@ def test_artifact_manifest_names_this_collection(artifact):
         GALAXY["namespace"], GALAXY["name"], GALAXY["version"]
     )
     assert info["license"] == GALAXY["license"]
+
+
+# --- collection requirements ----------------------------------------------------------
+
+
+def _installed_collections() -> set[str]:
+    """namespace.name of every collection the test venv's ansible package carries."""
+    import ansible_collections
+
+    found = set()
+    for base in ansible_collections.__path__:
+        for meta in Path(base).glob("*/*/MANIFEST.json"):
+            found.add(f"{meta.parent.parent.name}.{meta.parent.name}")
+    return found
+
+
+def _collections_used(*tops: str) -> set[str]:
+    known = _installed_collections() - {"ansible.builtin", "kvmhost.setup"}
+    pattern = re.compile(r"\b(" + "|".join(re.escape(name) for name in sorted(known)) + r")\.[a-z_]")
+    used = set()
+    for top in tops:
+        for path in (ROOT / top).rglob("*"):
+            if path.suffix in (".yml", ".yaml", ".py", ".sh", ".j2", ".cfg", ".ini") and path.is_file():
+                used.update(pattern.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return used
+
+
+def _listed(path: Path) -> set[str]:
+    return {entry["name"] for entry in load_yaml(path)["collections"]}
+
+
+# The collection itself: what users install. The rest: the project's own harness.
+RUNTIME_TOPS = ("roles", "plugins", "playbooks", "meta")
+TEST_TOPS = ("molecule", "bench", "tests/host", "tests/harness", "demo", "scripts", "docs/examples")
+
+
+def test_root_requirements_list_what_the_collection_uses_at_run_time():
+    used = _collections_used(*[top for top in RUNTIME_TOPS if (ROOT / top).exists()])
+    listed = _listed(ROOT / "requirements.yml")
+    assert used - listed == set(), "used by the collection but missing from requirements.yml"
+    # ansible.posix is listed ahead of the role's firewalld tasks (issue 13)
+    assert listed - used <= {"ansible.posix"}, "requirements.yml lists collections nothing uses"
+
+
+def test_test_requirements_list_what_the_harness_uses():
+    used = _collections_used(*[top for top in TEST_TOPS if (ROOT / top).exists()])
+    listed = _listed(ROOT / "tests" / "requirements.yml")
+    assert used - listed - _listed(ROOT / "requirements.yml") == set()
+    assert {"containers.podman", "community.crypto"} <= listed
