@@ -7,6 +7,7 @@ the fixtures built on them live in conftest.py.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,13 @@ IMAGE_MONOLITHIC = os.environ.get(
 
 def load_yaml(path: Path):
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def readme_support() -> dict[str, list[str]]:
+    """{'2.19': ['3.11', ...], ...} from the README's ansible-core support table."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| ansible-core (\d+\.\d+) \| ([^|]+) \|", text, flags=re.M)
+    return {core: re.findall(r"3\.\d+", pythons) for core, pythons in rows}
 
 
 def tool(name: str) -> str:

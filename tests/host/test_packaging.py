@@ -1,4 +1,5 @@
-"""Release hygiene: execution environment files, changelog, the built artifact.
+"""Release hygiene: the collection's EE metadata, changelog, the built artifact,
+collection requirements. The EE definition itself: test_ee.py.
 
 Run on the host with the project venv:  .venv/bin/pytest -q tests/host
 """
@@ -18,21 +19,16 @@ import pytest
 
 from hostutil import GALAXY, ROOT, load_yaml, run, tool
 
-# ansible-builder 3.x accepts exactly these top-level sections.
-EE_V3_SECTIONS = {
-    "additional_build_files", "additional_build_steps", "build_arg_defaults",
-    "dependencies", "images", "options", "version",
-}
-
 # Paths galaxy.yml's build_ignore keeps out of the artifact (development
 # tooling, test images, caches).
 MUST_NOT_SHIP = [
-    "molecule/", "tests/images/", "tests/podman/", "tests/output/", "tests/requirements.txt", "tests/requirements.yml", ".github/", ".aar_doc.yml",
-    ".venv/", ".cache/", ".git/", ".ci/", "scripts/", "Makefile", ".ansible-lint", ".yamllint",
+    "molecule/", "tests/images/", "tests/podman/", "tests/output/", "tests/requirements.txt",
+    "tests/requirements.yml", ".github/", ".aar_doc.yml", ".venv/", ".cache/", ".git/", ".ci/", "scripts/", "Makefile", ".ansible-lint", ".yamllint",
     ".gitignore", "bench/",
 ]
 MUST_SHIP = [
-    "MANIFEST.json", "FILES.json", "README.md", "LICENSE", "roles/kvmhost_setup/README.md", "CHANGELOG.md", "meta/runtime.yml",
+    "MANIFEST.json", "FILES.json", "README.md", "LICENSE", "roles/kvmhost_setup/README.md",
+    "CHANGELOG.md", "meta/runtime.yml",
     "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
     "changelogs/changelog.yaml",
     "roles/kvmhost_setup/tasks/main.yml", "roles/kvmhost_setup/defaults/main.yml",
@@ -45,56 +41,6 @@ MUST_SHIP = [
 
 
 # --- execution environment ------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ee() -> dict:
-    data = load_yaml(ROOT / "execution-environment.yml")
-    assert isinstance(data, dict)
-    return data
-
-
-def test_ee_is_a_version_3_definition(ee):
-    assert ee["version"] == 3
-    assert set(ee) <= EE_V3_SECTIONS, f"unknown sections {set(ee) - EE_V3_SECTIONS}"
-
-
-def test_ee_base_image_has_a_tag(ee):
-    name = ee["images"]["base_image"]["name"]
-    repository, _sep, tag = name.rpartition(":")
-    assert repository and tag and "/" not in tag, f"ansible-builder needs a tagged image, got {name!r}"
-
-
-def test_ee_installs_ansible_core_and_runner(ee):
-    deps = ee["dependencies"]
-    core = deps["ansible_core"]["package_pip"]
-    assert core.startswith("ansible-core")
-    assert deps["ansible_runner"]["package_pip"].startswith("ansible-runner")
-    pinned = re.search(r"==([\d.]+)", core)
-    if pinned:
-        tested = re.search(r"^ansible-core==([\d.]+)$", (ROOT / "tests" / "requirements.txt").read_text(), re.M)
-        assert tested and pinned.group(1) == tested.group(1), "EE ansible-core differs from the tested one"
-    if "python_interpreter" in deps:
-        assert deps["python_interpreter"]["python_path"].startswith("/")
-
-
-def test_ee_referenced_files_exist(ee):
-    deps = ee["dependencies"]
-    for key in ("python", "system", "galaxy"):
-        value = deps.get(key)
-        if isinstance(value, str) and "\n" not in value:
-            assert (ROOT / value).is_file(), f"dependencies.{key}: {value} does not exist"
-    for entry in ee.get("additional_build_files") or []:
-        assert list(ROOT.glob(entry["src"])), f"additional_build_files: {entry['src']} matches nothing"
-
-
-def test_ee_installs_this_collection_at_its_version(ee):
-    galaxy = ee["dependencies"]["galaxy"]
-    if isinstance(galaxy, str):
-        galaxy = load_yaml(ROOT / galaxy)
-    wanted = {c["name"]: c.get("version") for c in galaxy["collections"]}
-    fqcn = f"{GALAXY['namespace']}.{GALAXY['name']}"
-    assert wanted.get(fqcn) == GALAXY["version"]
 
 
 def test_collection_ee_metadata_points_at_existing_files():

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from hostutil import ROOT, load_yaml, run, tool
+from hostutil import ROOT, load_yaml, readme_support, run, tool
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 
@@ -81,13 +81,6 @@ def test_default_permissions_are_empty_and_jobs_read_only():
 
 
 # --- the matrix is the support table ------------------------------------------------
-
-
-def readme_support() -> dict[str, list[str]]:
-    """{'2.19': ['3.11', ...], ...} from the README's ansible-core support table."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| ansible-core (\d+\.\d+) \| ([^|]+) \|", text, flags=re.M)
-    return {core: re.findall(r"3\.\d+", pythons) for core, pythons in rows}
 
 
 def test_ansible_test_matrix_is_the_readme_support_table():
