@@ -1,3 +1,5 @@
+# Copyright (c) kvmhost.setup contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Fixtures shared by the host-side tests."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright (c) kvmhost.setup contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers shared by the host-side tests (one definition each).
 
 Imported by the test files as ``hostutil`` (pytest puts tests/host on sys.path);

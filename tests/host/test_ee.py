@@ -1,3 +1,5 @@
+# Copyright (c) kvmhost.setup contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The execution environment: execution-environment.yml is current (the newest
 ansible-core of the support table on a Python it supports, the collection from
 the locally built artifact), and the build context `ansible-builder create`

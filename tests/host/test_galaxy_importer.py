@@ -1,3 +1,5 @@
+# Copyright (c) kvmhost.setup contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Galaxy's own importer (galaxy-importer, PyPI) accepts the built artifact with
 no error and no warning, offline.
 

@@ -1,3 +1,5 @@
+# Copyright (c) kvmhost.setup contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ansible-lint passes when run plainly in the repository root, as an editor
 plugin or a CI action runs it: no wrapper, no ANSIBLE_* variables, and an
 empty home so nothing installed in ~/.ansible can stand in for this collection.

@@ -1,3 +1,5 @@
+# Copyright (c) kvmhost.setup contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The role through ansible-runner, the engine AWX and Automation Controller
 run jobs with: a private data dir (project/, inventory/, env/), the collection
 installed from the built artifact, a throwaway systemd container as the managed

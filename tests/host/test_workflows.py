@@ -1,3 +1,5 @@
+# Copyright (c) kvmhost.setup contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The GitHub Actions workflows are valid and safe, checked offline: GitHub's
 workflow schema (check-jsonschema's vendored copy) and zizmor, pedantic, with
 no findings; and their ansible-test matrix is exactly the support table.
