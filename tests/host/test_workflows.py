@@ -103,3 +103,11 @@ def test_ansible_test_matrix_is_the_readme_support_table():
 ])
 def test_support_table_names_each_releases_controller_pythons(core, pythons):
     assert readme_support().get(core) == pythons
+
+
+def test_workflow_runs_every_scenario_make_test_runs():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    local = re.search(r"^SCENARIOS \?= (.+)$", makefile, flags=re.M).group(1).split()
+    jobs = load_yaml(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]
+    assert set(local) <= set(jobs["molecule-local"]["strategy"]["matrix"]["scenario"])
+    assert "molecule test -s distro" in jobs["molecule-distro"]["steps"][-1]["run"]
