@@ -110,4 +110,4 @@ def test_workflow_runs_every_scenario_make_test_runs():
     local = re.search(r"^SCENARIOS \?= (.+)$", makefile, flags=re.M).group(1).split()
     jobs = load_yaml(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]
     assert set(local) <= set(jobs["molecule-local"]["strategy"]["matrix"]["scenario"])
-    assert "molecule test -s distro" in jobs["molecule-distro"]["steps"][-1]["run"]
+    assert 'scripts/distro.sh "$MOLECULE_DISTRO"' in jobs["molecule-distro"]["steps"][-1]["run"]
