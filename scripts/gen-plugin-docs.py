@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -28,19 +28,51 @@ OUTPUT = ROOT / "docs" / "plugins.md"
 COLLECTION = "kvmhost.setup"
 
 
-def _load_role_docs():
-    spec = importlib.util.spec_from_file_location("gen_role_docs", ROOT / "scripts" / "gen-role-docs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# --- Ansible doc markup -> Markdown ------------------------------------------------
+
+_LINK_RE = re.compile(r"L\(([^,)]+),\s*([^)]+)\)")
+_URL_RE = re.compile(r"U\(([^)]+)\)")
+_PLUGIN_RE = re.compile(r"P\(([^#)]+)#([^)]+)\)")
+_CODE_RE = re.compile(r"\b(?:C|V|O|RV|E|M)\(([^)]*)\)")
+_ITALIC_RE = re.compile(r"\bI\(([^)]*)\)")
+_BOLD_RE = re.compile(r"\bB\(([^)]*)\)")
 
 
-_role_docs = _load_role_docs()
-markup = _role_docs.markup
-paragraphs = _role_docs.paragraphs
-cell = _role_docs.cell
-value_text = _role_docs.value_text
-anchor = _role_docs.anchor
+def markup(text: str) -> str:
+    """One Ansible doc string (C(), O(), V(), RV(), M(), P(), I(), B(), U(), L()) as Markdown."""
+    text = " ".join(str(text).split())
+    text = _LINK_RE.sub(lambda m: f"[{m.group(1).strip()}]({m.group(2).strip()})", text)
+    text = _URL_RE.sub(lambda m: f"<{m.group(1).strip()}>", text)
+    text = _PLUGIN_RE.sub(lambda m: f"`{m.group(1)}` ({m.group(2)})", text)
+    text = _CODE_RE.sub(lambda m: f"`{m.group(1)}`", text)
+    text = _ITALIC_RE.sub(lambda m: f"*{m.group(1)}*", text)
+    text = _BOLD_RE.sub(lambda m: f"**{m.group(1)}**", text)
+    return text.replace("HORIZONTALLINE", "---")
+
+
+def paragraphs(value) -> list[str]:
+    """A description (string or list of strings) as Markdown paragraphs."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [markup(item) for item in items if str(item).strip()]
+
+
+def cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def value_text(value) -> str:
+    """A YAML value as inline code, in JSON (which is also YAML) so strings stay strings."""
+    return "`" + json.dumps(value, ensure_ascii=False) + "`"
+
+
+def anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading."""
+    text = heading.strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
 
 
 # --- reading the plugins' docs -------------------------------------------------------
