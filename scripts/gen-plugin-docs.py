@@ -78,26 +78,45 @@ def anchor(heading: str) -> str:
 # --- reading the plugins' docs -------------------------------------------------------
 
 
-def module_docs(path: Path) -> dict:
-    """DOCUMENTATION, EXAMPLES and RETURN of a module file, without importing it."""
+def _strings(path: Path, names: tuple[str, ...]) -> dict:
+    """The string constants assigned to ``names`` anywhere in a Python file, without importing it."""
     found = {}
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
-            if name in ("DOCUMENTATION", "EXAMPLES", "RETURN") and isinstance(node.value, ast.Constant):
+            if name in names and isinstance(node.value, ast.Constant):
                 found[name] = node.value.value
+    return found
+
+
+def with_fragments(doc: dict, root: Path) -> dict:
+    """The doc with the options of its collection doc fragments merged in, as ansible-doc does
+    (the plugin's own options win)."""
+    prefix = f"{COLLECTION}."
+    for fragment in doc.get("extends_documentation_fragment") or []:
+        if not fragment.startswith(prefix):
+            raise SystemExit(f"doc fragment {fragment!r} is not this collection's: render it by hand")
+        path = root / "plugins" / "doc_fragments" / (fragment[len(prefix):] + ".py")
+        options = (yaml.safe_load(_strings(path, ("DOCUMENTATION",))["DOCUMENTATION"]) or {}).get("options", {})
+        doc["options"] = dict(sorted(dict(options, **doc.get("options", {})).items()))
+    return doc
+
+
+def module_docs(path: Path, root: Path = ROOT) -> dict:
+    """DOCUMENTATION, EXAMPLES and RETURN of a module file, without importing it."""
+    found = _strings(path, ("DOCUMENTATION", "EXAMPLES", "RETURN"))
     return {
-        "doc": yaml.safe_load(found.get("DOCUMENTATION", "")) or {},
+        "doc": with_fragments(yaml.safe_load(found.get("DOCUMENTATION", "")) or {}, root),
         "examples": found.get("EXAMPLES", ""),
         "returns": yaml.safe_load(found.get("RETURN", "")) or {},
     }
 
 
-def sidecar_docs(path: Path) -> dict:
+def sidecar_docs(path: Path, root: Path = ROOT) -> dict:
     """DOCUMENTATION, EXAMPLES and RETURN of an adjacent plugin YAML file."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {
-        "doc": data.get("DOCUMENTATION") or {},
+        "doc": with_fragments(data.get("DOCUMENTATION") or {}, root),
         "examples": data.get("EXAMPLES") or "",
         "returns": data.get("RETURN") or {},
     }
@@ -108,10 +127,10 @@ def plugins(root: Path = ROOT) -> list[tuple[str, str, dict]]:
     found = []
     for path in sorted((root / "plugins" / "modules").glob("*.py")):
         if path.name != "__init__.py":
-            found.append(("module", path.stem, module_docs(path)))
+            found.append(("module", path.stem, module_docs(path, root)))
     for plugin_type in ("filter", "test", "lookup"):
         for path in sorted((root / "plugins" / plugin_type).glob("*.yml")):
-            found.append((plugin_type, path.stem, sidecar_docs(path)))
+            found.append((plugin_type, path.stem, sidecar_docs(path, root)))
     return found
 
 

@@ -258,10 +258,13 @@ def _walk_tasks(tasks):
 
 
 def test_user_guide_decision_table_names_the_code_thresholds():
-    """The EL/Fedora thresholds in the guide are the ones decide_mode() uses."""
-    source = (ROOT / "plugins" / "module_utils" / "libvirt_mode.py").read_text(encoding="utf-8")
-    el = int(re.search(r"^EL_MODULAR_SINCE = (\d+)$", source, flags=re.M).group(1))
-    fedora = int(re.search(r"^FEDORA_MODULAR_SINCE = (\d+)$", source, flags=re.M).group(1))
+    """The EL/Fedora thresholds in the guide are the ones of the distribution table decide_mode() uses."""
+    source = (ROOT / "plugins" / "module_utils" / "libvirt_distros.py").read_text(encoding="utf-8")
+
+    def since(family):
+        return int(re.search(r"'family': '" + family + r"'.*?'modular_since': (\d+)", source, flags=re.S).group(1))
+
+    el, fedora = since("el"), since("fedora")
     guide = (DOCS / "user-guide.md").read_text(encoding="utf-8")
     table = guide.split("## How the daemon mode is decided", 1)[1].split("\n## ", 1)[0]
     assert f"rebuilds {el} and later" in table
