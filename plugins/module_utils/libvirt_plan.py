@@ -88,7 +88,7 @@ def companion_services(units):
     """
     units = unique(units)
     return unique(svc for svc in (service_of_socket(unit) for unit in units)
-                   if svc is not None and svc not in units)
+                  if svc is not None and svc not in units)
 
 
 def _other_units(wanted, other, other_action, extra, current):
@@ -157,7 +157,7 @@ def plan(wanted, current, other=(), other_action='mask', extra=(), daemon_reload
     # switch), the wanted services are started now, so that autostart guests start at once.
     settling = is_changing(steps)
     add('start', unique(bounce + [u for u in wanted if not _is_socket(u) and not is_running(_get(current, u))
-                                   and (settling or not _socket_listens(u, current, sockets))]))
+                                  and (settling or not _socket_listens(u, current, sockets))]))
 
     add('unmask', [u for u in extra + companion_services(extra)
                    if u not in wanted and is_masked(_get(current, u))])
@@ -196,7 +196,7 @@ def restart_plan(wanted, current, daemon_reload=False):
             steps.append(['try-restart'] + services)
         return steps
     bound = unique(service for service in (service_of_socket(sock) for sock in sockets)
-                    if service and is_running(_get(current, service)))
+                   if service and is_running(_get(current, service)))
     running = unique(bound + services)
     if running:
         steps.append(['stop'] + running)

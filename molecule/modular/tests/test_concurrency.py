@@ -42,7 +42,7 @@ def _run_two_at_once(tmp):
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
     results = []
     for result_file, proc in runs:
-        out, _ = proc.communicate(timeout=600)
+        out = proc.communicate(timeout=600)[0]
         assert proc.returncode == 0, out
         with open(result_file) as handle:
             results.append(json.load(handle))
