@@ -669,14 +669,15 @@ class Run(object):
         return daemon_units(self.request['drivers'], mode, self.request['sockets'],
                             self.params['remote'], self.params['proxy'])
 
-    def decide(self):
-        """(mode, reason): the reason is the rule that decides for the user's setting."""
+    def decide(self, units=None):
+        """(mode, reason): the reason is the rule that decides for the user's setting.
+        ``units`` is the probed state, None where nothing could be probed (a skip)."""
         units_mode = self.request['units_mode']
         if self.params['mode'] != 'auto' or not units_mode:
-            return decide_mode(self.facts, units=self.current, override=self.params['mode'])
+            return decide_mode(self.facts, units=units, override=self.params['mode'])
         # explicit units of one mode, as the role hands over what its probe decided: report
         # the rule that decides on this host, unless the host now says otherwise
-        mode, reason = decide_mode(self.facts, units=self.current)
+        mode, reason = decide_mode(self.facts, units=units)
         if mode != units_mode:
             return units_mode, 'units: the listed units belong to the {0} set ({1})'.format(units_mode, reason)
         return mode, reason
@@ -692,7 +693,7 @@ class Run(object):
     # --- the states ------------------------------------------------------------------------
 
     def skip(self, why):
-        mode, reason = decide_mode(self.facts, override=self.request['units_mode'] or self.params['mode'])
+        mode, reason = self.decide()
         self.result.update(mode=mode, reason=reason, wanted=self.wanted_for(mode))
         self.refuse_unsafe_remote(mode)
         self.result.update(skipped=True, skip_reason=why)
@@ -752,7 +753,7 @@ class Run(object):
         self.host = Host(self.module, always=asked + companion_services(asked))
         self.probe_units = probe_list(asked)
         self.current = self.host.probe(self.probe_units)
-        self.mode, reason = self.decide()
+        self.mode, reason = self.decide(self.current)
         self.wanted = self.wanted_for(self.mode)
         self.other = other_mode_units(self.mode)
         self.requested = self.wanted + extra
@@ -828,8 +829,7 @@ class Run(object):
         after = self.host.probe(self.probe_units) if steps else self.current
         self.result['units'] = report(after, self.requested)
         self.add_diff(after, diff_units, changes)
-        drift = verify(self.wanted, after, self.other, self.params['other_mode_units'], self.request['extra'])
-        drift += settings_drift(settings, after, is_running)
+        drift = self.drift(after, self.read_dropins())
         if drift:
             self.result['drift'] = drift
             raise Failed('libvirt units are not as wanted after the change: {0}'.format(drift_text(drift)))

@@ -967,3 +967,13 @@ def test_restart_units_must_be_wanted(env):
     result = run(dict(QEMU_ONLY, state='restarted', restart_units=['libvirtd.service']), FailJson)
     assert 'libvirtd.service' in result['msg'] and 'virtqemud.service' in result['msg']
     assert fake.mutating() == []
+
+
+def test_skip_with_units_reports_the_distribution_rule(env):
+    """Issue 10: the role's apply under cicd_test hands over units; the reason is still the rule."""
+    result = run({'units': ['virtqemud.socket'], 'cicd_test': True})
+    assert result['skipped'] is True and result['mode'] == 'modular'
+    assert result['reason'].startswith('distribution default: RedHat 9 (EL >= 9)')
+    result = run({'units': ['libvirtd.socket'], 'cicd_test': True})
+    assert result['mode'] == 'monolithic'
+    assert result['reason'].startswith('units: the listed units belong to the monolithic set (distribution default')
