@@ -70,7 +70,10 @@ TARGETS = {
     "baseline_vs_ours_min": {"rhel10_sockets": 6.0, "full": 15.0},
     "converged_vs_first_max": 1 / 3,
     "fleet_20_vs_1_max": 3.0,
+    "role_converged_module_runs_max": 8,
+    "role_converged_vs_limit_max": 2.5,
 }
+HYPERVISOR = {"modular": "virtqemud.service", "monolithic": "libvirtd.service"}
 # (connection, repetitions, unit sets) of the daemon stage: the main figures,
 # then the other connection on the seven sockets only (time budget)
 DAEMON_PLAN = [(MAIN_CONN, REPS, ("rhel10_sockets", "full")), (OTHER_CONN, REPS_OTHER, ("rhel10_sockets",))]
@@ -511,6 +514,14 @@ def journal_tail(podman, name, lines=40):
                       check=False).stdout.splitlines()
 
 
+def unit_starts_stops(podman, name, unit):
+    """How often systemd started and stopped a unit since the container booted (its journal)."""
+    lines = podman.run("exec", name, "journalctl", "--no-pager", "-o", "cat", "-u", unit,
+                       check=False).stdout.splitlines()
+    return {"unit": unit, "starts": sum(1 for line in lines if line.startswith("Started ")),
+            "stops": sum(1 for line in lines if line.startswith("Stopped "))}
+
+
 def role_summary(run, name):
     host = run["hosts"][name]
     keys = ("changed", "ok", "skipped", "tasks_run", "task_items_run", "tasks_skipped", "module_runs",
@@ -523,7 +534,8 @@ def role_on_fresh_host(podman, ansible, image_key, name, conn, reruns):
     """First converge and converged re-runs on a fresh container; None when the first run failed."""
     extra = role_host(podman, ansible, image_key, name)
     first = ansible.playbook("role.yml", [name], extra, conn=conn, check=False)
-    entry = {"image": IMAGES[image_key], "connection": CONNECTIONS[conn], "first": role_summary(first, name)}
+    entry = {"image": IMAGES[image_key], "connection": CONNECTIONS[conn], "first": role_summary(first, name),
+             "first_hypervisor": unit_starts_stops(podman, name, HYPERVISOR[image_key])}
     if first["rc"] != 0:
         log(f"  first converge FAILED: {first['error']}")
         entry["journal"] = journal_tail(podman, name)
@@ -657,6 +669,23 @@ def targets(results):
                        "value": entry["converged_vs_first"],
                        "met": entry["converged_vs_first"] < TARGETS["converged_vs_first_max"]
                        and entry["converged_changed_max"] == 0})
+    limit = (summary.get(f"{MAIN_CONN}/rhel10_sockets") or {}).get("converged", {}).get("limit", {}).get("total_s")
+    for image_key, entry in results.get("role", {}).items():
+        if "converged" not in entry:
+            continue
+        runs = entry["converged"]["module_runs"]
+        checks.append({"target": f"role {image_key}: converged module runs <= "
+                                 f"{TARGETS['role_converged_module_runs_max']}",
+                       "value": runs, "met": runs is not None and runs <= TARGETS["role_converged_module_runs_max"]})
+        hyp = entry.get("first_hypervisor", {})
+        checks.append({"target": f"role {image_key}: first converge starts {hyp.get('unit')} once, stops it never",
+                       "value": f"{hyp.get('starts')} start(s), {hyp.get('stops')} stop(s)",
+                       "met": hyp.get("starts") == 1 and hyp.get("stops") == 0})
+        if image_key == "modular" and limit:
+            value = ratio(entry["converged"]["wall_s"], limit)
+            checks.append({"target": f"role modular: converged wall <= {TARGETS['role_converged_vs_limit_max']}x "
+                                     "the one-command limit play",
+                           "value": value, "met": value is not None and value <= TARGETS["role_converged_vs_limit_max"]})
     for row in results.get("fleet", {}).get("runs", []):
         if row["hosts"] == 20:
             checks.append({"target": "fleet: 20 hosts (first converge) <= 3x one host",

@@ -73,6 +73,13 @@ else
     step "venv: installed tests/requirements.txt in $(elapsed "$t") s"
 fi
 
+# --- 2b. test collections ------------------------------------------------------------
+# tests/requirements.yml must be met by what the venv carries (the `ansible`
+# package): offline, so a missing one fails here instead of in a test.
+run_logged "$ROOT/.cache/bootstrap-collections.log" \
+    "$ROOT/.venv/bin/ansible-galaxy" collection install --offline -r "$ROOT/tests/requirements.yml"
+step "collections: tests/requirements.yml satisfied offline"
+
 # --- 3. podman config -------------------------------------------------------------
 nofile=$(ulimit -Hn)
 # "unlimited" cannot be passed to setrlimit as a number podman accepts; use a big value.

@@ -14,11 +14,13 @@ start=$SECONDS
 
 case "${1:-rocky9}" in
   rocky9)
+    note="a Debian-built container (Debian's libvirt) made to report Rocky Linux 9, not a Rocky machine"
     image=$KVMHOST_IMAGE_LIBVIRT_MODULAR
     bash tests/images/build.sh libvirt-modular
     extra=(-e kvmhost_test_release=rocky-9 -e kvmhost_test_release_file=rocky-release
            -e kvmhost_setup_install_packages=false) ;;
   debian)
+    note="a Debian 12 container with Debian's own libvirt"
     image=$KVMHOST_IMAGE_LIBVIRT_MONOLITHIC
     bash tests/images/build.sh libvirt-monolithic
     extra=() ;;
@@ -30,6 +32,7 @@ result="$here/.cache/demo-result.json"
 cleanup() { podman rm -f -t 5 "$name" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
+echo "note: the demo host is $note"
 echo "starting $name from $image"
 podman run -d --name "$name" "$image" /sbin/init >/dev/null
 for _ in $(seq 1 60); do

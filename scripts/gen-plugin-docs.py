@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -28,44 +28,95 @@ OUTPUT = ROOT / "docs" / "plugins.md"
 COLLECTION = "kvmhost.setup"
 
 
-def _load_role_docs():
-    spec = importlib.util.spec_from_file_location("gen_role_docs", ROOT / "scripts" / "gen-role-docs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# --- Ansible doc markup -> Markdown ------------------------------------------------
+
+_LINK_RE = re.compile(r"L\(([^,)]+),\s*([^)]+)\)")
+_URL_RE = re.compile(r"U\(([^)]+)\)")
+_PLUGIN_RE = re.compile(r"P\(([^#)]+)#([^)]+)\)")
+_CODE_RE = re.compile(r"\b(?:C|V|O|RV|E|M)\(([^)]*)\)")
+_ITALIC_RE = re.compile(r"\bI\(([^)]*)\)")
+_BOLD_RE = re.compile(r"\bB\(([^)]*)\)")
 
 
-_role_docs = _load_role_docs()
-markup = _role_docs.markup
-paragraphs = _role_docs.paragraphs
-cell = _role_docs.cell
-value_text = _role_docs.value_text
-anchor = _role_docs.anchor
+def markup(text: str) -> str:
+    """One Ansible doc string (C(), O(), V(), RV(), M(), P(), I(), B(), U(), L()) as Markdown."""
+    text = " ".join(str(text).split())
+    text = _LINK_RE.sub(lambda m: f"[{m.group(1).strip()}]({m.group(2).strip()})", text)
+    text = _URL_RE.sub(lambda m: f"<{m.group(1).strip()}>", text)
+    text = _PLUGIN_RE.sub(lambda m: f"`{m.group(1)}` ({m.group(2)})", text)
+    text = _CODE_RE.sub(lambda m: f"`{m.group(1)}`", text)
+    text = _ITALIC_RE.sub(lambda m: f"*{m.group(1)}*", text)
+    text = _BOLD_RE.sub(lambda m: f"**{m.group(1)}**", text)
+    return text.replace("HORIZONTALLINE", "---")
+
+
+def paragraphs(value) -> list[str]:
+    """A description (string or list of strings) as Markdown paragraphs."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [markup(item) for item in items if str(item).strip()]
+
+
+def cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def value_text(value) -> str:
+    """A YAML value as inline code, in JSON (which is also YAML) so strings stay strings."""
+    return "`" + json.dumps(value, ensure_ascii=False) + "`"
+
+
+def anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading."""
+    text = heading.strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
 
 
 # --- reading the plugins' docs -------------------------------------------------------
 
 
-def module_docs(path: Path) -> dict:
-    """DOCUMENTATION, EXAMPLES and RETURN of a module file, without importing it."""
+def _strings(path: Path, names: tuple[str, ...]) -> dict:
+    """The string constants assigned to ``names`` anywhere in a Python file, without importing it."""
     found = {}
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
-            if name in ("DOCUMENTATION", "EXAMPLES", "RETURN") and isinstance(node.value, ast.Constant):
+            if name in names and isinstance(node.value, ast.Constant):
                 found[name] = node.value.value
+    return found
+
+
+def with_fragments(doc: dict, root: Path) -> dict:
+    """The doc with the options of its collection doc fragments merged in, as ansible-doc does
+    (the plugin's own options win)."""
+    prefix = f"{COLLECTION}."
+    for fragment in doc.get("extends_documentation_fragment") or []:
+        if not fragment.startswith(prefix):
+            raise SystemExit(f"doc fragment {fragment!r} is not this collection's: render it by hand")
+        path = root / "plugins" / "doc_fragments" / (fragment[len(prefix):] + ".py")
+        options = (yaml.safe_load(_strings(path, ("DOCUMENTATION",))["DOCUMENTATION"]) or {}).get("options", {})
+        doc["options"] = dict(sorted(dict(options, **doc.get("options", {})).items()))
+    return doc
+
+
+def module_docs(path: Path, root: Path = ROOT) -> dict:
+    """DOCUMENTATION, EXAMPLES and RETURN of a module file, without importing it."""
+    found = _strings(path, ("DOCUMENTATION", "EXAMPLES", "RETURN"))
     return {
-        "doc": yaml.safe_load(found.get("DOCUMENTATION", "")) or {},
+        "doc": with_fragments(yaml.safe_load(found.get("DOCUMENTATION", "")) or {}, root),
         "examples": found.get("EXAMPLES", ""),
         "returns": yaml.safe_load(found.get("RETURN", "")) or {},
     }
 
 
-def sidecar_docs(path: Path) -> dict:
+def sidecar_docs(path: Path, root: Path = ROOT) -> dict:
     """DOCUMENTATION, EXAMPLES and RETURN of an adjacent plugin YAML file."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {
-        "doc": data.get("DOCUMENTATION") or {},
+        "doc": with_fragments(data.get("DOCUMENTATION") or {}, root),
         "examples": data.get("EXAMPLES") or "",
         "returns": data.get("RETURN") or {},
     }
@@ -76,10 +127,10 @@ def plugins(root: Path = ROOT) -> list[tuple[str, str, dict]]:
     found = []
     for path in sorted((root / "plugins" / "modules").glob("*.py")):
         if path.name != "__init__.py":
-            found.append(("module", path.stem, module_docs(path)))
+            found.append(("module", path.stem, module_docs(path, root)))
     for plugin_type in ("filter", "test", "lookup"):
         for path in sorted((root / "plugins" / plugin_type).glob("*.yml")):
-            found.append((plugin_type, path.stem, sidecar_docs(path)))
+            found.append((plugin_type, path.stem, sidecar_docs(path, root)))
     return found
 
 

@@ -53,3 +53,44 @@ def main_pid_args(host, service):
 def guest_state(host, guest, uri="qemu:///system"):
     result = host.run(f"virsh -c {uri} domstate {guest}")
     return result.stdout.strip() if result.rc == 0 else f"error: {result.stderr.strip()}"
+
+
+MODULE_PLAY = """\
+- hosts: all
+  gather_facts: false
+  tasks:
+    - kvmhost.setup.libvirt_daemons: {args}
+      register: applied
+    - ansible.builtin.copy:
+        content: "{{{{ applied | to_json }}}}"
+        dest: "{result}"
+      delegate_to: localhost
+"""
+
+
+def start_module(name, args, workdir, tag="run"):
+    """Start one ansible-playbook run of the libvirt_daemons module against a container
+    (a real run from the controller, as a user's would be); finish it with finish_module."""
+    import json as _json
+    import os as _os
+    result = _os.path.join(workdir, f"{tag}.json")
+    playbook = _os.path.join(workdir, f"{tag}.yml")
+    inventory = _os.path.join(workdir, f"{tag}.ini")
+    with open(playbook, "w") as handle:
+        handle.write(MODULE_PLAY.format(args=_json.dumps(args), result=result))
+    with open(inventory, "w") as handle:
+        handle.write(f"{name} ansible_connection=containers.podman.podman "
+                     "ansible_python_interpreter=/usr/bin/python3\n")
+    proc = subprocess.Popen(["ansible-playbook", "-i", inventory, playbook],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return result, proc
+
+
+def finish_module(run, timeout=600):
+    """The module's result of a run started by start_module; fails the test if the play failed."""
+    import json as _json
+    result, proc = run
+    out = proc.communicate(timeout=timeout)[0]
+    assert proc.returncode == 0, out
+    with open(result) as handle:
+        return _json.load(handle)

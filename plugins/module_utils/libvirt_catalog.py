@@ -62,6 +62,8 @@ _DAEMON_SOCKETS = {
 _DAEMON_SOCKETS.update((daemon, ('main', 'ro', 'admin')) for dummy, daemon in DRIVER_DAEMONS)
 
 MODULAR_DRIVER_DAEMONS = tuple(daemon for dummy, daemon in DRIVER_DAEMONS)
+MODULAR_HYPERVISOR_DAEMONS = tuple(daemon for drv, daemon in DRIVER_DAEMONS if drv in HYPERVISOR_DRIVERS)
+MODULAR_SECONDARY_DAEMONS = tuple(daemon for drv, daemon in DRIVER_DAEMONS if drv not in HYPERVISOR_DRIVERS)
 MODULAR_DAEMONS = MODULAR_DRIVER_DAEMONS + (PROXY_DAEMON,)
 ALL_DAEMONS = (MONOLITHIC_DAEMON,) + MODULAR_DAEMONS + SHARED_DAEMONS
 
@@ -187,50 +189,36 @@ def main_socket_of(unit):
     return socket_unit(daemon, 'main')
 
 
+def is_read_write_socket(unit):
+    """A daemon's main (read-write) socket, virtlogd/virtlockd excepted: the socket whose
+    group and mode decide who may manage the host."""
+    daemon = unit_daemon(unit)
+    return daemon is not None and daemon not in SHARED_DAEMONS and unit == socket_unit(daemon, 'main')
+
+
+def is_remote_socket(unit):
+    """libvirtd's or virtproxyd's -tls/-tcp socket."""
+    return unit_kind(unit) in REMOTE_KINDS
+
+
+REMOTE_PORTS = {'tcp': 16509, 'tls': 16514}
+
+
+def remote_port(unit):
+    """The port a remote socket listens on (libvirt's defaults)."""
+    return REMOTE_PORTS[unit_kind(unit)]
+
+
+def is_hypervisor_service(unit):
+    return unit in hypervisor_services()
+
+
+def guest_status_dirs():
+    """Where the hypervisor drivers keep the status XML of each running guest."""
+    return ['/run/libvirt/{0}'.format(drv) for drv in ('qemu', 'lxc', 'libxl', 'ch')]
+
+
 def hypervisor_services():
     """Services whose stop disconnects the management of running guests."""
     return [service_unit(MONOLITHIC_DAEMON)] + [
         service_unit(driver_daemon(drv)) for drv in HYPERVISOR_DRIVERS]
-
-
-def modular_main_sockets():
-    """Main sockets of the modular daemons (not the shared virtlogd/virtlockd ones)."""
-    return [socket_unit(daemon, 'main') for daemon in MODULAR_DAEMONS]
-
-
-# Packages that ship the units, for "not installed" messages.
-# EL/Fedora split libvirt-daemon into per-driver packages; the storage daemon
-# lives in the -storage-core subpackage.
-_EL_DRIVER_PACKAGE = {
-    'storage': 'libvirt-daemon-driver-storage-core',
-}
-_EL_DAEMON_PACKAGE = {
-    MONOLITHIC_DAEMON: 'libvirt-daemon',
-    PROXY_DAEMON: 'libvirt-daemon-proxy',
-    'virtlogd': 'libvirt-daemon-log',
-    'virtlockd': 'libvirt-daemon-lock',
-}
-_EL_UNPACKAGED_DRIVERS = ('vz',)
-
-
-def package_hint(unit, family):
-    """Package that ships a catalogued unit on a distribution family.
-
-    ``family`` is 'el', 'fedora', 'debian' or anything else (unknown).
-    Returns (package or None, note or None).
-    """
-    daemon = unit_daemon(unit)
-    if daemon is None:
-        return None, None
-    if family in ('el', 'fedora'):
-        if daemon in _EL_DAEMON_PACKAGE:
-            return _EL_DAEMON_PACKAGE[daemon], None
-        drv = daemon_driver(daemon)
-        if drv in _EL_UNPACKAGED_DRIVERS:
-            return None, 'the {0} driver is not packaged on this distribution'.format(drv)
-        return _EL_DRIVER_PACKAGE.get(drv, 'libvirt-daemon-driver-' + drv), None
-    if family == 'debian':
-        if daemon == MONOLITHIC_DAEMON or daemon in SHARED_DAEMONS:
-            return 'libvirt-daemon-system', None
-        return None, 'Debian and Ubuntu ship no modular daemons: use mode=monolithic'
-    return None, None

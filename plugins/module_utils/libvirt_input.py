@@ -16,7 +16,9 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     MODES,
     REMOTES,
     SOCKET_KINDS,
+    unit_mode,
 )
+from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
 
 OTHER_ACTIONS = ('mask', 'disable', 'keep')
 OVERRIDES = ('auto',) + MODES
@@ -69,16 +71,6 @@ def validate_string_list(value, what):
     return list(value)
 
 
-def _unique(items):
-    seen = set()
-    result = []
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            result.append(item)
-    return result
-
-
 def _choice(value, what, allowed):
     if not is_string(value) or value not in allowed:
         raise LibvirtInputError(
@@ -96,7 +88,7 @@ def validate_drivers(drivers):
         if drv not in DRIVERS:
             raise LibvirtInputError(
                 'unknown driver {0!r}: allowed drivers are {1}'.format(drv, _allowed(DRIVERS)))
-    return _unique(drivers)
+    return unique(drivers)
 
 
 def validate_sockets(sockets):
@@ -165,4 +157,82 @@ def validate_unit_names(names, what='units'):
     names = validate_string_list(names, what)
     for name in names:
         validate_unit_name(name, what='{0} entry'.format(what))
-    return _unique(names)
+    return unique(names)
+
+
+# Values written into systemd drop-ins: \Z, not $, so that a trailing newline cannot
+# smuggle in another directive.
+_SOCKET_SETTINGS = (
+    ('socket_group', re.compile(r'^([a-z_][a-z0-9_-]{0,31})?\Z'),
+     'a group name (lower case letters, digits, _ and -), or "" to keep the unit\'s own'),
+    ('socket_mode', re.compile(r'^(0?[0-7]{3})?\Z'), 'an octal mode such as "0660", or "" to keep the unit\'s own'),
+    ('listen_address', re.compile(r'^[A-Za-z0-9.:%-]*\Z'),
+     'an IPv4 or IPv6 address or a host name, or "" for the unit\'s own addresses'),
+)
+
+
+def validate_socket_settings(params):
+    """The socket settings written into drop-ins, each refused unless it matches its pattern."""
+    for key, pattern, allowed in _SOCKET_SETTINGS:
+        value = params[key]
+        if not is_string(value) or not pattern.match(value):
+            raise LibvirtInputError('{0} is {1!r}: allowed is {2}'.format(key, value, allowed))
+    if params['listen_address'] and params['remote'] == 'none' and params['units'] is None:
+        raise LibvirtInputError(
+            "listen_address is {0!r} but remote is 'none': set remote to tls or tcp, or leave the "
+            'address empty'.format(params['listen_address']))
+
+
+def mode_of_units(units):
+    """Mode that explicit libvirt units belong to: 'modular', 'monolithic' or None.
+
+    Shared (virtlogd/virtlockd) and non-libvirt units do not count; a list that
+    mixes both modes is refused.
+    """
+    found = {'modular': [], 'monolithic': []}
+    for unit in units:
+        mode = unit_mode(unit)
+        if mode in found:
+            found[mode].append(unit)
+    if found['modular'] and found['monolithic']:
+        raise LibvirtInputError(
+            'units mix modular ({0}) and monolithic ({1}) libvirt units: list the units of one '
+            'mode only (modular: virt*d units, monolithic: libvirtd units)'.format(
+                ', '.join(found['modular']), ', '.join(found['monolithic'])))
+    for mode in ('modular', 'monolithic'):
+        if found[mode]:
+            return mode
+    return None
+
+
+def validate_request(params):
+    """Check every module option before anything else; returns the normalised request."""
+    request = {
+        'drivers': validate_drivers(params['drivers']),
+        'sockets': validate_sockets(params['sockets']),
+        'extra': validate_unit_names(params['extra_units'], 'extra_units'),
+        'units': None,
+        'units_mode': None,
+    }
+    for unit in request['extra']:
+        if unit_mode(unit) in ('modular', 'monolithic'):
+            raise LibvirtInputError(
+                'extra_units entry {0!r} is a libvirt {1} unit: list libvirt units in units, '
+                'extra_units is for other units such as tuned.service'.format(unit, unit_mode(unit)))
+    if params['units'] is not None:
+        units = validate_unit_names(params['units'], 'units')
+        if not units:
+            raise LibvirtInputError('units must list at least one unit; omit units to compute them from drivers')
+        units_mode = mode_of_units(units)
+        if params['mode'] != 'auto' and units_mode not in (None, params['mode']):
+            raise LibvirtInputError(
+                'units {0!r} are {1} units but mode is {2!r}: allowed are units of the {2} set'.format(
+                    units, units_mode, params['mode']))
+        request['units'] = units
+        request['units_mode'] = units_mode
+    validate_socket_settings(params)
+    request['restart_units'] = validate_unit_names(params['restart_units'], 'restart_units')
+    if params['lock_timeout'] < 0:
+        raise LibvirtInputError('lock_timeout is {0}: allowed is a number of seconds, 0 or more'.format(
+            params['lock_timeout']))
+    return request

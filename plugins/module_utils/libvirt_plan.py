@@ -17,6 +17,7 @@ __metaclass__ = type
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
     hypervisor_services,
+    is_remote_socket,
     is_shared_unit,
     service_unit,
     unit_daemon,
@@ -32,9 +33,9 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import 
     needs_disable,
     summary,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import DISABLE_STATES
+from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import DISABLE_STATES, NOT_FOUND
+from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
 
-_NOT_FOUND = {'load_state': 'not-found', 'unit_file_state': '', 'active_state': 'inactive', 'sub_state': 'dead'}
 _STARTED_SUB_STATE = {
     'socket': 'listening',
     'service': 'running',
@@ -46,16 +47,8 @@ _STARTED_SUB_STATE = {
 }
 
 
-def _unique(items):
-    result = []
-    for item in items:
-        if item not in result:
-            result.append(item)
-    return result
-
-
 def _get(current, unit):
-    return current.get(unit) or _NOT_FOUND
+    return current.get(unit) or NOT_FOUND
 
 
 def _unit_type(unit):
@@ -93,9 +86,9 @@ def companion_services(units):
     loaded, refusing"), so these must not stay masked, e.g. after an earlier
     switch masked the whole set.
     """
-    units = _unique(units)
-    return _unique(svc for svc in (service_of_socket(unit) for unit in units)
-                   if svc is not None and svc not in units)
+    units = unique(units)
+    return unique(svc for svc in (service_of_socket(unit) for unit in units)
+                  if svc is not None and svc not in units)
 
 
 def _other_units(wanted, other, other_action, extra, current):
@@ -103,20 +96,23 @@ def _other_units(wanted, other, other_action, extra, current):
     if other_action == 'keep':
         return []
     keep = set(wanted) | set(extra) | set(companion_services(wanted))
-    return [unit for unit in _unique(other)
+    return [unit for unit in unique(other)
             if unit not in keep and not is_shared_unit(unit) and is_installed(_get(current, unit))]
 
 
-def plan(wanted, current, other=(), other_action='mask', extra=(), daemon_reload=False):
+def plan(wanted, current, other=(), other_action='mask', extra=(), daemon_reload=False, restart=()):
     """Ordered systemctl steps that bring the host from ``current`` to ``wanted``.
+
+    ``restart`` names active wanted sockets whose settings changed (a new drop-in):
+    each is restarted in the same pass, its running service stopped around it.
 
     ``current`` maps unit -> {load_state, unit_file_state, active_state, sub_state}.
     Units of ``other`` that are not installed are skipped; virtlogd/virtlockd
     units are never stopped, disabled or masked.  A converged host gets [].
     """
     other_action = validate_other_action(other_action)
-    wanted = _unique(wanted)
-    extra = [unit for unit in _unique(extra) if unit not in wanted]
+    wanted = unique(wanted)
+    extra = [unit for unit in unique(extra) if unit not in wanted]
     others = _other_units(wanted, other, other_action, extra, current)
     steps = []
 
@@ -148,18 +144,20 @@ def plan(wanted, current, other=(), other_action='mask', extra=(), daemon_reload
     # systemd refuses to start a socket whose service already runs, and a running service
     # keeps a stopped socket's port open: such services are stopped around the change and
     # started again after (QEMU guests survive it, KillMode=process).
-    bounce = _unique(service for service in (service_of_socket(u) for u in sockets + retired)
-                     if service and is_running(_get(current, service)))
+    restart = [u for u in unique(restart) if u in wanted and is_running(_get(current, u))]
+    bounce = unique(service for service in (service_of_socket(u) for u in sockets + retired + restart)
+                    if service and is_running(_get(current, service)))
     add('stop', bounce)
     add('stop', [u for u in retired if is_running(_get(current, u))])
     add('disable', [u for u in retired if needs_disable(_get(current, u))])
+    add('restart', restart)
     add('start', sockets)
     # A socket-activated service whose socket listens is healthy while idle, so a converged
     # host with an idle daemon gets no step. When this run changes anything (first setup, a
     # switch), the wanted services are started now, so that autostart guests start at once.
     settling = is_changing(steps)
-    add('start', _unique(bounce + [u for u in wanted if not _is_socket(u) and not is_running(_get(current, u))
-                                   and (settling or not _socket_listens(u, current, sockets))]))
+    add('start', unique(bounce + [u for u in wanted if not _is_socket(u) and not is_running(_get(current, u))
+                                  and (settling or not _socket_listens(u, current, sockets))]))
 
     add('unmask', [u for u in extra + companion_services(extra)
                    if u not in wanted and is_masked(_get(current, u))])
@@ -170,9 +168,7 @@ def plan(wanted, current, other=(), other_action='mask', extra=(), daemon_reload
 
 def _remote_sockets(current):
     """The installed -tcp/-tls sockets of virtproxyd and libvirtd."""
-    return [unit for unit in ('virtproxyd-tcp.socket', 'virtproxyd-tls.socket',
-                              'libvirtd-tcp.socket', 'libvirtd-tls.socket')
-            if is_installed(_get(current, unit))]
+    return sorted(unit for unit, state in current.items() if is_remote_socket(unit) and is_installed(state))
 
 
 def _socket_listens(unit, current, starting=()):
@@ -191,7 +187,7 @@ def restart_plan(wanted, current, daemon_reload=False):
     cut running guests off their logs and locks.
     """
     steps = [['daemon-reload']] if daemon_reload else []
-    active = [unit for unit in _unique(wanted)
+    active = [unit for unit in unique(wanted)
               if not is_shared_unit(unit) and is_running(_get(current, unit))]
     sockets = [unit for unit in active if _is_socket(unit)]
     services = [unit for unit in active if not _is_socket(unit)]
@@ -199,9 +195,9 @@ def restart_plan(wanted, current, daemon_reload=False):
         if services:
             steps.append(['try-restart'] + services)
         return steps
-    bound = _unique(service for service in (service_of_socket(sock) for sock in sockets)
-                    if service and is_running(_get(current, service)))
-    running = _unique(bound + services)
+    bound = unique(service for service in (service_of_socket(sock) for sock in sockets)
+                   if service and is_running(_get(current, service)))
+    running = unique(bound + services)
     if running:
         steps.append(['stop'] + running)
     steps.append(['restart'] + sockets)
@@ -230,7 +226,7 @@ def restore_plan(before, now, units):
     def is_(unit):
         return _get(now, unit)
 
-    units = [unit for unit in _unique(units) if is_installed(was(unit)) or is_masked(was(unit))]
+    units = [unit for unit in unique(units) if is_installed(was(unit)) or is_masked(was(unit))]
     started = [u for u in units if is_running(is_(u)) and not is_running(was(u)) and not is_shared_unit(u)]
     add('stop', [u for u in started if not _is_socket(u)])
     add('stop', [u for u in started if _is_socket(u)])
@@ -261,10 +257,10 @@ def predict(current, steps):
     for step in steps:
         verb = step[0]
         for unit in step[1:]:
-            state = after.setdefault(unit, dict(_NOT_FOUND))
+            state = after.setdefault(unit, dict(NOT_FOUND))
             if verb == 'stop':
                 state.update(active_state='inactive', sub_state='dead')
-            elif verb == 'start':
+            elif verb in ('start', 'restart'):
                 state.update(active_state='active', sub_state=_STARTED_SUB_STATE.get(_unit_type(unit), 'active'))
             elif verb == 'enable':
                 state.update(unit_file_state='enabled')
@@ -318,8 +314,8 @@ def verify(wanted, current, other=(), other_action='mask', extra=()):
     installed units inactive and masked (other_action=mask) or disabled.
     """
     other_action = validate_other_action(other_action)
-    wanted = _unique(wanted)
-    extra = [unit for unit in _unique(extra) if unit not in wanted]
+    wanted = unique(wanted)
+    extra = [unit for unit in unique(extra) if unit not in wanted]
     drift = []
     for unit in wanted:
         problems = _wanted_problems(unit, _get(current, unit), current, True)
@@ -353,7 +349,7 @@ def switch_blocked(current, other, running_guests, allow):
     if allow or not running_guests:
         return None
     hypervisors = hypervisor_services()
-    stopping = [unit for unit in _unique(other) if unit in hypervisors and is_running(_get(current, unit))]
+    stopping = [unit for unit in unique(other) if unit in hypervisors and is_running(_get(current, unit))]
     if not stopping:
         return None
     return ('refusing to stop {0} while guests run ({1}): the switch would disconnect their management '

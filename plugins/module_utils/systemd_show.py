@@ -9,12 +9,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-SHOW_PROPERTIES = ('Id', 'LoadState', 'UnitFileState', 'ActiveState', 'SubState')
+from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
+
+# The socket properties are what systemd runs the socket with, so the same call tells
+# whether a changed drop-in needs a restart; systemd prints them for sockets only.
+SHOW_PROPERTIES = ('Id', 'LoadState', 'UnitFileState', 'ActiveState', 'SubState',
+                   'SocketGroup', 'SocketMode', 'Listen')
 _STATE_KEYS = (
     ('LoadState', 'load_state'),
     ('UnitFileState', 'unit_file_state'),
     ('ActiveState', 'active_state'),
     ('SubState', 'sub_state'),
+)
+_SOCKET_KEYS = (
+    ('SocketGroup', 'socket_group'),
+    ('SocketMode', 'socket_mode'),
+    ('Listen', 'listen'),
 )
 
 # ActiveState values of a unit that is up or on its way up
@@ -76,7 +86,9 @@ def _blocks(output):
 
 
 def _state(block):
-    return dict((key, block.get(prop, '')) for prop, key in _STATE_KEYS)
+    state = dict((key, block.get(prop, '')) for prop, key in _STATE_KEYS)
+    state.update((key, block[prop]) for prop, key in _SOCKET_KEYS if prop in block)
+    return state
 
 
 def parse_show(output, units):
@@ -88,10 +100,7 @@ def parse_show(output, units):
     by Id.  A requested unit without a block gets empty states (unknown).
     Returns dict unit -> {load_state, unit_file_state, active_state, sub_state}.
     """
-    requested = []
-    for unit in units:
-        if unit not in requested:
-            requested.append(unit)
+    requested = unique(units)
     blocks = _blocks(output)
     result = {}
     if len(blocks) == len(requested):

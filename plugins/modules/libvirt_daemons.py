@@ -23,6 +23,11 @@ description:
     disabled or masked.
   - Reads all unit states with one C(systemctl show) call, plans every change first, runs each
     step as one C(systemctl) command, then probes again and verifies the result.
+  - Writes the systemd drop-ins of O(socket_group), O(socket_mode) and O(listen_address) before
+    enabling and starting (atomically, one file per socket), reloads systemd only when one
+    changed, and restarts an active socket whose drop-in changed in the same pass (its service
+    stopped around it) unless systemd already runs it with those settings. A setting turned
+    off removes its drop-in.
   - Socket-activated daemons exit after 120 seconds idle; an inactive daemon whose socket
     listens is healthy and is not started, unless the same run changes other units (first
     setup, a switch); then the wanted services are started, so autostart guests start at once.
@@ -67,7 +72,8 @@ options:
         (EL >= 9 and Fedora >= 35 modular; EL 8, older Fedora, Debian, Ubuntu and unknown
         distributions monolithic).
       - V(modular) or V(monolithic) forces the mode.
-      - With O(units) and V(auto), the mode of the listed units is used.
+      - With O(units) and V(auto), the mode of the listed units is used; RV(reason) still names
+        the rule that decides the mode on this host when it agrees.
     type: str
     choices: [auto, modular, monolithic]
     default: auto
@@ -81,14 +87,6 @@ options:
     elements: str
     choices: [qemu, lxc, libxl, ch, vbox, vz, interface, network, nodedev, nwfilter, secret, storage]
     default: [qemu, network, storage, nodedev, secret, interface, nwfilter]
-  sockets:
-    description:
-      - Socket kinds of each daemon to enable and start. V(main) is required, the others are bound to it.
-      - C(virtlogd) and C(virtlockd) have no V(ro) socket.
-    type: list
-    elements: str
-    choices: [main, ro, admin]
-    default: [main, ro, admin]
   remote:
     description:
       - Remote access. V(tls) adds C(virtproxyd-tls.socket) (modular) or C(libvirtd-tls.socket)
@@ -96,17 +94,10 @@ options:
       - V(tcp) adds the C(-tcp.socket) and is refused unless C(auth_tcp) is C(sasl) in
         C(/etc/libvirt/virtproxyd.conf) or C(/etc/libvirt/libvirtd.conf) and C(/etc/sasl2/libvirt.conf)
         has an encrypting C(mech_list) (C(gssapi) or C(digest-md5)), or O(allow_insecure_tcp=true).
-      - Cannot be combined with O(units).
+      - With O(units), only its safety checks apply; list the C(-tls)/C(-tcp) socket in O(units).
     type: str
     choices: [none, tls, tcp]
     default: none
-  proxy:
-    description:
-      - In modular mode, also enable and start C(virtproxyd)'s sockets (C(/run/libvirt/libvirt-sock)
-        for clients that use the legacy socket). Implied by O(remote=tls) and O(remote=tcp).
-      - With O(units), only names the intent; list virtproxyd's sockets in O(units).
-    type: bool
-    default: false
   units:
     description:
       - Explicit list of the wanted libvirt units, used instead of computing them from O(drivers),
@@ -141,9 +132,34 @@ options:
   daemon_reload:
     description:
       - Run C(systemctl daemon-reload) before unmasking, enabling and starting the wanted units,
-        for example after writing drop-ins. Does not by itself make the task changed.
+        for example after writing other drop-ins. Does not by itself make the task changed.
+      - Not needed for the drop-ins of O(socket_group), O(socket_mode) and O(listen_address),
+        since the module reloads systemd itself when one of those changed.
     type: bool
     default: false
+  socket_group:
+    description:
+      - Group of the read-write sockets among the wanted units (each daemon's main socket,
+        C(virtlogd)/C(virtlockd) excepted), set by a systemd drop-in
+        (C(/etc/systemd/system/<socket>.d/kvmhost-setup.conf)). Under socket activation the daemons
+        ignore C(unix_sock_group) in their C(.conf).
+      - Empty keeps the unit's own. The group must exist before the socket starts.
+    type: str
+    default: ''
+  socket_mode:
+    description:
+      - Mode of the same read-write sockets (octal, such as V(0660)), in the same drop-in.
+        Empty keeps the unit's own.
+    type: str
+    default: ''
+  listen_address:
+    description:
+      - Address the remote C(-tls)/C(-tcp) socket among the wanted units listens on
+        (C(ListenStream=) in its drop-in, with C(FreeBind=true) so that an address not up yet at
+        boot does not fail the socket). Empty keeps the unit's own (all addresses).
+      - Needs O(remote) set to V(tls) or V(tcp) (or a remote socket in O(units)).
+    type: str
+    default: ''
   tls_ca_cert:
     description: CA certificate that must exist for O(remote=tls).
     type: path
@@ -168,6 +184,24 @@ options:
       - The result still holds the mode decided from the distribution and the wanted units.
     type: bool
     default: false
+  restart_units:
+    description:
+      - With O(state=restarted), restart only these of the wanted units (each only if active),
+        for example the hypervisor service after its driver configuration changed; the rest of
+        the request (wanted units, socket settings) still describes the whole host, so nothing
+        else is changed. Empty restarts every active wanted unit.
+    type: list
+    elements: str
+    default: []
+  lock_timeout:
+    description:
+      - Seconds to wait for the host lock (C(/run/lock/kvmhost-setup-libvirt-daemons.lock)) that
+        O(state=started) and O(state=restarted) hold from the probe to the verification, so that
+        two runs at the same moment do not apply the same steps twice; the second one plans
+        from the first one's result. Fails naming the holder's PID when the wait runs out.
+      - Not taken in check mode, which changes nothing.
+    type: int
+    default: 300
 notes:
   - In check mode, wanted units that are not installed yet (an earlier task would install them)
     are reported as warnings and the plan assumes freshly installed units; outside check mode
@@ -177,6 +211,8 @@ notes:
   - The running-guest guard also applies with O(other_mode_units=keep), because the modular and
     monolithic units conflict in systemd, so starting one set stops the daemon of the other anyway.
   - A unit that is only enabled until the next boot (C(enabled-runtime)) is enabled persistently.
+extends_documentation_fragment:
+  - kvmhost.setup.libvirt_units
 seealso:
   - name: libvirt daemons
     description: libvirt's documentation of the modular and monolithic daemons and how to switch.
@@ -249,7 +285,9 @@ units:
       active_state: active
       sub_state: listening
 actions:
-  description: The C(systemctl) commands run, or that would run in check mode, in order.
+  description:
+    - The C(systemctl) commands run and the drop-ins written or removed (C(write <path>),
+      C(remove <path>)), or that would be in check mode, in order.
   returned: always
   type: list
   elements: str
@@ -286,10 +324,30 @@ drift:
   elements: dict
   sample: [{unit: virtqemud.socket, reason: "not active (inactive/dead)"}]
 diff:
-  description: Per unit C(unit_file_state/active_state) before and after, in diff mode.
-  returned: when diff mode is on and O(state=started)
-  type: dict
-  sample: {before: {libvirtd.socket: enabled/active}, after: {libvirtd.socket: masked/inactive}}
+  description:
+    - In diff mode, first the C(unit_file_state/active_state) of each unit before and after,
+      then one entry per drop-in written or removed, with its text before and after.
+  returned: when diff mode is on and O(state=started) or O(state=restarted)
+  type: list
+  elements: dict
+  sample: [{before: {libvirtd.socket: enabled/active}, after: {libvirtd.socket: masked/inactive}}]
+hypervisor_services:
+  description:
+    - The hypervisor services among the wanted units (C(virtqemud.service), C(libvirtd.service), ...),
+      which a changed driver configuration such as C(qemu.conf) restarts.
+  returned: unless skipped
+  type: list
+  elements: str
+  sample: [virtqemud.service]
+unmasked:
+  description:
+    - Units this run unmasks (or would unmask, in check mode) because they are wanted or
+      activated by a wanted socket. Each run that unmasks also warns naming them, since a
+      mask may be an administrator's decision.
+  returned: when O(state=started) or O(state=restarted) got as far as planning
+  type: list
+  elements: str
+  sample: [virtqemud-admin.socket]
 step:
   description: The failing C(systemctl) command.
   returned: when a step failed
@@ -320,35 +378,40 @@ stderr:
   type: str
 '''
 
+import fcntl
 import glob
 import os
+import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.sys_info import get_distribution, get_distribution_version
 from ansible.module_utils.common.text.converters import to_native
-from ansible.module_utils import distro
+from ansible.module_utils.facts.system.distribution import DistributionFactCollector
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
     DEFAULT_DRIVERS,
     DRIVERS,
     SOCKET_KINDS,
     all_known_units,
+    guest_status_dirs,
+    is_hypervisor_service,
     other_mode_units,
-    package_hint,
-    unit_mode,
+    service_unit,
+    unit_daemon,
+)
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros import missing_text
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins import (
+    dropin_changes,
+    dropin_path,
+    settings_drift,
+    sockets_to_restart,
+    wanted_settings,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import (
     LibvirtInputError,
-    validate_drivers,
-    validate_sockets,
-    validate_unit_names,
+    validate_request,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_mode import (
-    decide_mode,
-    distro_family,
-    facts_from_distro,
-    mode_of_units,
-)
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_mode import decide_mode
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import (
     companion_services,
     is_changing,
@@ -371,29 +434,64 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import 
     fresh_state,
     is_installed,
     is_masked,
+    is_running,
     parse_show,
     show_args,
     split_probe,
 )
+from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
 
 PROC1_COMM = '/proc/1/comm'
+LOCK_FILE = '/run/lock/kvmhost-setup-libvirt-daemons.lock'
 # systemd's unit search path for system units (runtime, admin, packages)
 UNIT_DIRS = ('/etc/systemd/system', '/run/systemd/system', '/run/systemd/transient',
              '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system')
 SYSTEMD_RUN_DIR = '/run/systemd/system'
-GUEST_STATUS_DIRS = ('/run/libvirt/qemu', '/run/libvirt/lxc', '/run/libvirt/libxl', '/run/libvirt/ch')
+GUEST_STATUS_DIRS = tuple(guest_status_dirs())
 DAEMON_CONF = {
     'modular': '/etc/libvirt/virtproxyd.conf',
     'monolithic': '/etc/libvirt/libvirtd.conf',
 }
 C_LOCALE = {'LC_ALL': 'C'}
 
+ARGUMENT_SPEC = dict(
+    state=dict(type='str', default='started', choices=['started', 'probed', 'verified', 'restarted']),
+    mode=dict(type='str', default='auto', choices=['auto', 'modular', 'monolithic']),
+    drivers=dict(type='list', elements='str', default=list(DEFAULT_DRIVERS), choices=list(DRIVERS)),
+    sockets=dict(type='list', elements='str', default=list(SOCKET_KINDS), choices=list(SOCKET_KINDS)),
+    remote=dict(type='str', default='none', choices=['none', 'tls', 'tcp']),
+    proxy=dict(type='bool', default=False),
+    units=dict(type='list', elements='str'),
+    extra_units=dict(type='list', elements='str', default=[]),
+    other_mode_units=dict(type='str', default='mask', choices=['mask', 'disable', 'keep']),
+    allow_switch_with_running_guests=dict(type='bool', default=False),
+    daemon_reload=dict(type='bool', default=False),
+    socket_group=dict(type='str', default=''),
+    socket_mode=dict(type='str', default=''),
+    listen_address=dict(type='str', default=''),
+    tls_ca_cert=dict(type='path', default='/etc/pki/CA/cacert.pem'),
+    tls_server_cert=dict(type='path', default='/etc/pki/libvirt/servercert.pem'),
+    tls_server_key=dict(type='path', default='/etc/pki/libvirt/private/serverkey.pem'),
+    allow_insecure_tcp=dict(type='bool', default=False),
+    cicd_test=dict(type='bool', default=False),
+    lock_timeout=dict(type='int', default=300),
+    restart_units=dict(type='list', elements='str', default=[]),
+)
 
-def host_facts():
-    """Distribution facts gathered on the target, shaped like ansible_facts."""
-    facts = facts_from_distro(get_distribution(), get_distribution_version(), distro.like())
-    facts['distribution_major_version'] = distro.major_version() or facts['distribution_major_version']
-    return facts
+
+class Failed(Exception):
+    """A refusal or a failed step: the message, and what the failed result carries besides."""
+
+    def __init__(self, msg, **fields):
+        super(Failed, self).__init__(msg)
+        self.msg = msg
+        self.fields = fields
+
+
+def host_facts(module):
+    """The distribution facts exactly as Ansible's own fact gathering spells them ('CentOS', 'AlmaLinux')."""
+    facts = DistributionFactCollector().collect(module=module)
+    return dict((key, facts.get(key, '')) for key in ('distribution', 'distribution_major_version', 'os_family'))
 
 
 def systemd_offline():
@@ -412,113 +510,39 @@ def systemd_offline():
 
 def running_guests():
     """Names of running guests, from libvirt's status files of running domains."""
-    names = []
-    for directory in GUEST_STATUS_DIRS:
-        for path in sorted(glob.glob(os.path.join(directory, '*.xml'))):
-            name = os.path.basename(path)[:-len('.xml')]
-            if name not in names:
-                names.append(name)
-    return names
+    return unique(os.path.basename(path)[:-len('.xml')]
+                  for directory in GUEST_STATUS_DIRS
+                  for path in sorted(glob.glob(os.path.join(directory, '*.xml'))))
 
 
 def read_text(path):
     """File content, None when it cannot be read."""
     try:
-        with open(path) as conf:
-            return conf.read()
+        with open(path) as handle:
+            return handle.read()
     except (IOError, OSError):
         return None
 
 
-def validate(params):
-    """Check every option before anything else; returns the normalised request."""
-    request = {
-        'drivers': validate_drivers(params['drivers']),
-        'sockets': validate_sockets(params['sockets']),
-        'extra': validate_unit_names(params['extra_units'], 'extra_units'),
-        'units': None,
-        'units_mode': None,
-    }
-    for unit in request['extra']:
-        if unit_mode(unit) in ('modular', 'monolithic'):
-            raise LibvirtInputError(
-                'extra_units entry {0!r} is a libvirt {1} unit: list libvirt units in units, '
-                'extra_units is for other units such as tuned.service'.format(unit, unit_mode(unit)))
-    if params['units'] is not None:
-        units = validate_unit_names(params['units'], 'units')
-        if not units:
-            raise LibvirtInputError('units must list at least one unit; omit units to compute them from drivers')
-        units_mode = mode_of_units(units)
-        if params['mode'] != 'auto' and units_mode not in (None, params['mode']):
-            raise LibvirtInputError(
-                'units {0!r} are {1} units but mode is {2!r}: allowed are units of the {2} set'.format(
-                    units, units_mode, params['mode']))
-        request['units'] = units
-        request['units_mode'] = units_mode
-    return request
-
-
-class Runner(object):
-    """Runs systemctl: one batched show per probe, one command per step."""
-
-    def __init__(self, module, always=()):
-        self.module = module
-        self.systemctl = module.get_bin_path('systemctl', required=True)
-        self.always = set(always)
-
-    def probe(self, units, result=None, fail=True):
-        """Unit states from one batched show; None on failure when fail is false.
-
-        Catalogue units with no unit file on disk are reported not-found without asking.
-        """
-        ask, absent = split_probe(units, self.always, units_on_disk(units))
-        rc, out, err = self.module.run_command([self.systemctl] + show_args(ask), environ_update=C_LOCALE)
-        if rc != 0:
-            if not fail:
-                return None
-            self.module.fail_json(msg='systemctl show failed with rc {0}: {1}'.format(rc, err.strip()),
-                                  rc=rc, stdout=out, stderr=err, **(result or {}))
-        states = parse_show(out, ask)
-        for unit in absent:
-            states[unit] = dict(NOT_FOUND)
-        return states
-
-    def run(self, step):
-        verb, units = step[0], step[1:]
-        argv = [self.systemctl, verb] + (['--'] + units if units else [])
-        return self.module.run_command(argv, environ_update=C_LOCALE)
-
-    def run_all(self, steps, probe_units, current, requested, result, before=()):
-        """Run the steps in order; on a failure roll back, then fail reporting the state left."""
-        done = []
-        for step in steps:
-            rc, out, err = self.run(step)
-            if rc != 0:
-                msg = '{0} failed with rc {1}: {2}'.format(action_text(step), rc, err.strip())
-                result.update(actions=list(before) + done)
-                msg = self.roll_back(msg, probe_units, current, requested, result)
-                self.module.fail_json(msg=msg, step=action_text(step), rc=rc, stdout=out, stderr=err, **result)
-            done.append(action_text(step))
-        return done
-
-    def roll_back(self, msg, probe_units, current, requested, result):
-        """Put every unit back as it was before this run; returns the failure message."""
-        now = self.probe(probe_units, fail=False)
-        if now is None:
-            result.update(rolled_back=False, units=_report(current, requested))
-            return msg + '; systemd could not be asked for the units afterwards, so nothing was rolled back'
-        undo = restore_plan(current, now, probe_units)
-        result.update(rolled_back=True, rollback_actions=[])
-        for step in undo:
-            rc, dummy, err = self.run(step)
-            if rc != 0:
-                result.update(rolled_back=False,
-                              units=_report(self.probe(probe_units, fail=False) or now, requested))
-                return ('{0}; the rollback failed too at {1} (rc {2}: {3}): the units in the result show '
-                        'where the host is').format(msg, action_text(step), rc, err.strip())
-            result['rollback_actions'].append(action_text(step))
-        result['units'] = _report(self.probe(probe_units, fail=False) or current, requested)
-        return msg + '; rolled back: every unit is as it was before this run'
+def write_text(path, content):
+    """Write atomically (a temporary file renamed over the old one); None removes the file."""
+    if content is None:
+        if os.path.lexists(path):
+            os.remove(path)
+        return
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    handle, tmp = tempfile.mkstemp(dir=directory, prefix='.kvmhost-setup.')
+    try:
+        with os.fdopen(handle, 'w') as out:
+            out.write(content)
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def units_on_disk(units):
@@ -529,46 +553,32 @@ def units_on_disk(units):
 
 def probe_list(requested):
     """Every catalogued libvirt unit, the requested units and the services behind their sockets."""
-    units = []
-    for unit in all_known_units() + requested + companion_services(requested):
-        if unit not in units:
-            units.append(unit)
-    return units
+    return unique(all_known_units() + requested + companion_services(requested))
 
 
 def action_text(step):
     return ' '.join(['systemctl'] + step)
 
 
-def _report(states, units):
+def report(states, units):
     """Installed (or masked) units plus the requested ones."""
     return dict((unit, state) for unit, state in states.items()
                 if unit in units or is_installed(state) or is_masked(state))
 
 
-def _missing_text(missing, family):
-    parts = []
-    for unit in missing:
-        package, note = package_hint(unit, family)
-        if package:
-            parts.append('{0} (package {1})'.format(unit, package))
-        elif note:
-            parts.append('{0} ({1})'.format(unit, note))
-        else:
-            parts.append(unit)
-    return ', '.join(parts)
+def drift_text(drift):
+    return '; '.join('{0} {1}'.format(item['unit'], item['reason']) for item in drift)
 
 
-def _remote_problems(module, mode, remote):
+def remote_problems(params, mode):
     """(errors, warnings) of the TLS/TCP safety checks."""
-    params = module.params
-    if remote == 'tls':
+    if params['remote'] == 'tls':
         missing = missing_tls_files([(params[key], os.path.exists(params[key]))
                                      for key in ('tls_ca_cert', 'tls_server_cert', 'tls_server_key')])
         if missing:
             return ['remote=tls needs the CA certificate, server certificate and server key; missing: {0} '
                     '(the TLS socket would start a daemon that fails)'.format(', '.join(missing))], []
-    elif remote == 'tcp':
+    elif params['remote'] == 'tcp':
         conf_path = DAEMON_CONF[mode]
         error, warning = check_tcp(read_text(conf_path), read_text(SASL_CONF),
                                    params['allow_insecure_tcp'], conf_path)
@@ -576,157 +586,334 @@ def _remote_problems(module, mode, remote):
     return [], []
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type='str', default='started', choices=['started', 'probed', 'verified', 'restarted']),
-            mode=dict(type='str', default='auto', choices=['auto', 'modular', 'monolithic']),
-            drivers=dict(type='list', elements='str', default=list(DEFAULT_DRIVERS), choices=list(DRIVERS)),
-            sockets=dict(type='list', elements='str', default=list(SOCKET_KINDS), choices=list(SOCKET_KINDS)),
-            remote=dict(type='str', default='none', choices=['none', 'tls', 'tcp']),
-            proxy=dict(type='bool', default=False),
-            units=dict(type='list', elements='str'),
-            extra_units=dict(type='list', elements='str', default=[]),
-            other_mode_units=dict(type='str', default='mask', choices=['mask', 'disable', 'keep']),
-            allow_switch_with_running_guests=dict(type='bool', default=False),
-            daemon_reload=dict(type='bool', default=False),
-            tls_ca_cert=dict(type='path', default='/etc/pki/CA/cacert.pem'),
-            tls_server_cert=dict(type='path', default='/etc/pki/libvirt/servercert.pem'),
-            tls_server_key=dict(type='path', default='/etc/pki/libvirt/private/serverkey.pem'),
-            allow_insecure_tcp=dict(type='bool', default=False),
-            cicd_test=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
+def take_lock(path, timeout):
+    """An exclusive lock on the host, held until the module's process ends, so that a second
+    run at the same moment plans from the first run's result instead of repeating its steps."""
     try:
-        request = validate(params)
+        handle = open(path, 'a+')
+    except (IOError, OSError) as exc:
+        raise Failed('cannot open the lock file {0}: {1}; nothing was changed'.format(path, exc))
+    deadline = time.time() + timeout
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except (IOError, OSError):
+            if time.time() >= deadline:
+                handle.seek(0)
+                holder = handle.read().strip() or 'unknown'
+                handle.close()
+                raise Failed('another libvirt_daemons run (pid {0}) holds {1}; gave up after lock_timeout={2} s: '
+                             'wait for it to finish, or raise lock_timeout; nothing was changed'.format(
+                                 holder, path, timeout))
+            time.sleep(0.2)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+class Host(object):
+    """systemctl on the target: one batched show per probe, one command per step."""
+
+    def __init__(self, module, always=()):
+        self.module = module
+        self.systemctl = module.get_bin_path('systemctl', required=True)
+        self.always = set(always)
+
+    def probe(self, units):
+        """Unit states from one batched show; catalogue units with no unit file on disk are
+        reported not-found without asking. Raises Failed when systemd does not answer."""
+        ask, absent = split_probe(units, self.always, units_on_disk(units))
+        rc, out, err = self.module.run_command([self.systemctl] + show_args(ask), environ_update=C_LOCALE)
+        if rc != 0:
+            raise Failed('systemctl show failed with rc {0}: {1}'.format(rc, err.strip()), rc=rc, stdout=out, stderr=err)
+        states = parse_show(out, ask)
+        for unit in absent:
+            states[unit] = dict(NOT_FOUND)
+        return states
+
+    def try_probe(self, units):
+        try:
+            return self.probe(units)
+        except Failed:
+            return None
+
+    def run(self, step):
+        verb, units = step[0], step[1:]
+        argv = [self.systemctl, verb] + (['--'] + units if units else [])
+        return self.module.run_command(argv, environ_update=C_LOCALE)
+
+
+class Run(object):
+    """One module run: the request, the host as probed, and the result being built.
+    Each state is one method; a refusal or a failed step raises Failed."""
+
+    def __init__(self, module, request):
+        self.module = module
+        self.params = module.params
+        self.request = request
+        self.facts = host_facts(module)
+        self.result = dict(changed=False, skipped=False, skip_reason='', mode='', reason='', units={},
+                           actions=[], guests=[], wanted=[], predicted=module.check_mode)
+        self.host = None
+        self.current = {}
+        self.lock_handle = None
+
+    # --- what is wanted --------------------------------------------------------------------
+
+    def wanted_for(self, mode):
+        if self.request['units'] is not None:
+            return self.request['units']
+        return daemon_units(self.request['drivers'], mode, self.request['sockets'],
+                            self.params['remote'], self.params['proxy'])
+
+    def decide(self, units=None):
+        """(mode, reason): the reason is the rule that decides for the user's setting.
+        ``units`` is the probed state, None where nothing could be probed (a skip)."""
+        units_mode = self.request['units_mode']
+        if self.params['mode'] != 'auto' or not units_mode:
+            return decide_mode(self.facts, units=units, override=self.params['mode'])
+        # explicit units of one mode, as the role hands over what its probe decided: report
+        # the rule that decides on this host, unless the host now says otherwise
+        mode, reason = decide_mode(self.facts, units=units)
+        if mode != units_mode:
+            return units_mode, 'units: the listed units belong to the {0} set ({1})'.format(units_mode, reason)
+        return mode, reason
+
+    def refuse_unsafe_remote(self, mode):
+        """Unsafe remote settings fail on every host, in check mode too, before any change."""
+        errors, warnings = remote_problems(self.params, mode)
+        if errors:
+            raise Failed('; '.join(errors) + '; nothing was changed')
+        for text in warnings:
+            self.module.warn(text)
+
+    # --- the states ------------------------------------------------------------------------
+
+    def skip(self, why):
+        mode, reason = self.decide()
+        self.result.update(mode=mode, reason=reason, wanted=self.wanted_for(mode))
+        self.refuse_unsafe_remote(mode)
+        self.result.update(skipped=True, skip_reason=why)
+
+    def probed(self):
+        self.look()
+        self.result['units'] = report(self.current, self.request['extra'])
+
+    def verified(self):
+        self.look()
+        self.result['units'] = report(self.current, self.requested)
+        drift = self.drift(self.current, self.read_dropins())
+        self.result['drift'] = drift
+        if drift:
+            raise Failed('libvirt units are not as wanted ({0} mode): {1}'.format(self.mode, drift_text(drift)))
+
+    def started(self):
+        self.lock()
+        self.look()
+        self.preconditions()
+        self.converge([], self.params['daemon_reload'])
+
+    def restarted(self):
+        self.lock()
+        self.look()
+        self.preconditions()
+        only = self.request['restart_units']
+        unknown = [unit for unit in only if unit not in self.requested]
+        if unknown:
+            raise Failed('restart_units names {0}, which are not among the wanted units: allowed are {1}'.format(
+                ', '.join(unknown), ', '.join(self.requested)))
+        steps = restart_plan(only or self.wanted, self.current, self.params['daemon_reload'])
+        if self.module.check_mode:
+            done = [action_text(step) for step in steps]
+        else:
+            done = self.apply(steps, {})
+            if steps:
+                # a socket restart stops what is bound to it: converge from what is there now
+                self.current = self.host.probe(self.probe_units)
+        self.converge(done, False)
+
+    # --- the pieces ------------------------------------------------------------------------
+
+    def lock(self):
+        if not self.module.check_mode:
+            self.lock_handle = take_lock(LOCK_FILE, self.params['lock_timeout'])
+
+    def unlock(self):
+        if self.lock_handle is not None:
+            self.lock_handle.close()
+            self.lock_handle = None
+
+    def look(self):
+        """Probe once, decide, and work out what is wanted; refuse unsafe remote settings."""
+        extra = self.request['extra']
+        asked = (self.request['units'] or []) + extra
+        self.host = Host(self.module, always=asked + companion_services(asked))
+        self.probe_units = probe_list(asked)
+        self.current = self.host.probe(self.probe_units)
+        self.mode, reason = self.decide(self.current)
+        self.wanted = self.wanted_for(self.mode)
+        self.other = other_mode_units(self.mode)
+        self.requested = self.wanted + extra
+        self.result.update(mode=self.mode, reason=reason, wanted=self.wanted, guests=running_guests(),
+                           hypervisor_services=[unit for unit in self.wanted if is_hypervisor_service(unit)])
+        self.refuse_unsafe_remote(self.mode)
+
+    def preconditions(self):
+        """Nothing is changed before these hold: units installed, no guest left behind."""
+        missing = [unit for unit in self.requested
+                   if not is_installed(self.current[unit]) and not is_masked(self.current[unit])]
+        if missing:
+            text = 'requested units are not installed: {0}'.format(missing_text(missing, self.facts))
+            if not self.module.check_mode:
+                self.result['units'] = report(self.current, self.requested)
+                raise Failed(text + '; nothing was changed')
+            self.module.warn('check mode: {0} (an earlier task may fix this; the real run fails otherwise)'.format(text))
+            self.current = dict(self.current)
+            for unit in missing:
+                self.current[unit] = fresh_state()
+        # even with keep: the sets conflict in systemd, so starting ours stops theirs
+        blocked = switch_blocked(self.current, self.other, self.result['guests'],
+                                 self.params['allow_switch_with_running_guests'])
+        if blocked:
+            self.result['units'] = report(self.current, self.requested)
+            raise Failed('{0}: set allow_switch_with_running_guests=true to switch anyway; nothing was changed'.format(
+                blocked))
+
+    def settings(self):
+        """The socket settings wanted, for the wanted sockets that are installed."""
+        installed = [unit for unit in self.wanted if is_installed(self.current.get(unit, NOT_FOUND))]
+        return wanted_settings(installed, self.params['socket_group'], self.params['socket_mode'],
+                               self.params['listen_address'])
+
+    def read_dropins(self):
+        """{socket: text or None} of the collection's drop-in on every installed libvirt socket."""
+        sockets = [unit for unit in self.probe_units if unit.endswith('.socket') and unit_daemon(unit)
+                   and (is_installed(self.current.get(unit, NOT_FOUND)) or is_masked(self.current.get(unit, NOT_FOUND)))]
+        return dict((unit, read_text(dropin_path(unit))) for unit in sockets)
+
+    def drift(self, states, dropins):
+        settings = self.settings()
+        drift = verify(self.wanted, states, self.other, self.params['other_mode_units'], self.request['extra'])
+        drift.extend({'unit': unit, 'reason': 'drop-in {0} is not as wanted'.format(dropin_path(unit))}
+                     for unit, dummy, dummy2 in dropin_changes(settings, dropins))
+        return drift + settings_drift(settings, states, is_running)
+
+    def converge(self, done, daemon_reload):
+        """Plan drop-ins and units from the probe, predict in check mode, else apply and verify."""
+        settings = self.settings()
+        changes = dropin_changes(settings, self.read_dropins())
+        # only the wanted sockets: a retired remote socket is stopped, not restarted
+        restart = sockets_to_restart([change for change in changes if change[0] in self.wanted],
+                                     settings, self.current, is_running)
+        steps = plan(self.wanted, self.current, self.other, self.params['other_mode_units'], self.request['extra'],
+                     daemon_reload or bool(changes), restart)
+        self.warn_about(steps, restart)
+        writes = ['{0} {1}'.format('write' if after is not None else 'remove', dropin_path(unit))
+                  for unit, dummy, after in changes]
+        self.result['changed'] = bool(done) or bool(changes) or is_changing(steps)
+        diff_units = unique(self.requested + [unit for step in steps for unit in step[1:]])
+        if self.module.check_mode:
+            expected = predict(self.current, steps)
+            self.result.update(actions=done + writes + [action_text(step) for step in steps],
+                               units=report(expected, self.requested))
+            self.add_diff(expected, diff_units, changes)
+            return
+        before = dict((unit, text) for unit, text, dummy in changes)
+        for unit, dummy, after in changes:
+            write_text(dropin_path(unit), after)
+        done = done + writes + self.apply(steps, before, done + writes)
+        self.result['actions'] = done
+        after = self.host.probe(self.probe_units) if steps else self.current
+        self.result['units'] = report(after, self.requested)
+        self.add_diff(after, diff_units, changes)
+        drift = self.drift(after, self.read_dropins())
+        if drift:
+            self.result['drift'] = drift
+            raise Failed('libvirt units are not as wanted after the change: {0}'.format(drift_text(drift)))
+
+    def warn_about(self, steps, restart):
+        self.result['unmasked'] = [unit for step in steps if step[0] == 'unmask' for unit in step[1:]]
+        if self.result['unmasked']:
+            self.module.warn('unmasking {0}: masked on this host (by an administrator, or by an earlier switch), '
+                             'needed for the {1} daemons; remove the unit from the wanted units to keep it '
+                             'masked'.format(', '.join(self.result['unmasked']), self.mode))
+        bounced = [service_unit(unit_daemon(unit)) for unit in restart]
+        hypervisors = [unit for unit in unique(bounced) if is_hypervisor_service(unit)
+                       and is_running(self.current.get(unit, NOT_FOUND))]
+        if hypervisors and self.result['guests']:
+            self.module.warn('restarting {0} to apply changed socket settings while guests run ({1}); running '
+                             'QEMU guests keep running (KillMode=process)'.format(
+                                 ', '.join(hypervisors), ', '.join(self.result['guests'])))
+
+    def add_diff(self, after, units, changes):
+        if not self.module._diff:
+            return
+        diff = [state_diff(self.current, after, units)]
+        for unit, before_text, after_text in changes:
+            diff.append({'before_header': dropin_path(unit), 'after_header': dropin_path(unit),
+                         'before': before_text or '', 'after': after_text or ''})
+        self.result['diff'] = diff
+
+    def apply(self, steps, dropins_before, before=()):
+        """Run the steps in order; on a failure put drop-ins and units back, then raise Failed."""
+        done = []
+        for step in steps:
+            rc, out, err = self.host.run(step)
+            if rc != 0:
+                self.result['actions'] = list(before) + done
+                msg = self.roll_back('{0} failed with rc {1}: {2}'.format(action_text(step), rc, err.strip()),
+                                     dropins_before)
+                raise Failed(msg, step=action_text(step), rc=rc, stdout=out, stderr=err)
+            done.append(action_text(step))
+        return done
+
+    def roll_back(self, msg, dropins_before):
+        """Put every drop-in and unit back as it was before this run; returns the failure message."""
+        for unit, text in dropins_before.items():
+            write_text(dropin_path(unit), text)
+        undo = [['daemon-reload']] if dropins_before else []
+        now = self.host.try_probe(self.probe_units)
+        if now is None:
+            self.result.update(rolled_back=False, units=report(self.current, self.requested))
+            return msg + '; systemd could not be asked for the units afterwards, so nothing was rolled back'
+        undo += restore_plan(self.current, now, self.probe_units)
+        self.result.update(rolled_back=True, rollback_actions=[])
+        for step in undo:
+            rc, dummy, err = self.host.run(step)
+            if rc != 0:
+                self.result.update(rolled_back=False,
+                                   units=report(self.host.try_probe(self.probe_units) or now, self.requested))
+                return ('{0}; the rollback failed too at {1} (rc {2}: {3}): the units in the result show '
+                        'where the host is').format(msg, action_text(step), rc, err.strip())
+            self.result['rollback_actions'].append(action_text(step))
+        self.result['units'] = report(self.host.try_probe(self.probe_units) or self.current, self.requested)
+        return msg + '; rolled back: every unit is as it was before this run'
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        run = Run(module, validate_request(module.params))
     except LibvirtInputError as exc:
         module.fail_json(msg=to_native(exc))
-
-    facts = host_facts()
-    extra = request['extra']
-    result = dict(changed=False, skipped=False, skip_reason='', mode='', reason='', units={},
-                  actions=[], guests=[], wanted=[], predicted=module.check_mode)
-
-    def wanted_for(mode):
-        if request['units'] is not None:
-            return request['units']
-        return daemon_units(request['drivers'], mode, request['sockets'], params['remote'], params['proxy'])
-
-    def refuse_unsafe_remote(mode):
-        """Unsafe remote settings fail on every host, in check mode too, before any change."""
-        errors, warnings = _remote_problems(module, mode, params['remote'])
-        if errors:
-            module.fail_json(msg='; '.join(errors) + '; nothing was changed', **result)
-        for text in warnings:
-            module.warn(text)
-
-    skip_reason = 'cicd_test is true' if params['cicd_test'] else systemd_offline()
-    if skip_reason:
-        mode, reason = decide_mode(facts, override=request['units_mode'] or params['mode'])
-        result.update(mode=mode, reason=reason, wanted=wanted_for(mode))
-        refuse_unsafe_remote(mode)
-        result.update(skipped=True, skip_reason=skip_reason)
-        module.exit_json(**result)
-
-    asked = (request['units'] or []) + extra
-    runner = Runner(module, always=asked + companion_services(asked))
-    probe_units = probe_list(asked)
-    current = runner.probe(probe_units)
-
-    if params['mode'] != 'auto':
-        mode, reason = decide_mode(facts, override=params['mode'])
-    elif request['units_mode']:
-        mode, reason = request['units_mode'], 'units: the listed units belong to the {0} set'.format(
-            request['units_mode'])
-    else:
-        mode, reason = decide_mode(facts, units=current)
-    wanted = wanted_for(mode)
-    other = other_mode_units(mode)
-    action = params['other_mode_units']
-    result.update(mode=mode, reason=reason, wanted=wanted, guests=running_guests())
-    requested = wanted + extra
-    refuse_unsafe_remote(mode)
-
-    if params['state'] == 'probed':
-        result['units'] = _report(current, extra)
-        module.exit_json(**result)
-
-    if params['state'] == 'verified':
-        result['units'] = _report(current, requested)
-        drift = verify(wanted, current, other, action, extra)
-        result['drift'] = drift
-        if drift:
-            module.fail_json(msg='libvirt units are not as wanted ({0} mode): {1}'.format(
-                mode, '; '.join('{0} {1}'.format(d['unit'], d['reason']) for d in drift)), **result)
-        module.exit_json(**result)
-
-    # state=started: preconditions, nothing is changed before they hold
-    errors = []
-    warnings = []
-    missing = [unit for unit in requested if not is_installed(current[unit]) and not is_masked(current[unit])]
-    if missing:
-        errors.append('requested units are not installed: {0}'.format(
-            _missing_text(missing, distro_family(facts))))
-    if errors and not module.check_mode:
-        result['units'] = _report(current, requested)
-        module.fail_json(msg='; '.join(errors) + '; nothing was changed', **result)
-    for text in errors:
-        warnings.append('check mode: {0} (an earlier task may fix this; the real run fails otherwise)'.format(text))
-    for text in warnings:
-        module.warn(text)
-    if missing:
-        current = dict(current)
-        for unit in missing:
-            current[unit] = fresh_state()
-
-    # even with keep: the sets conflict in systemd, so starting ours stops theirs
-    blocked = switch_blocked(current, other, result['guests'], params['allow_switch_with_running_guests'])
-    if blocked:
-        result['units'] = _report(current, requested)
-        module.fail_json(msg='{0}: set allow_switch_with_running_guests=true to switch anyway; nothing was changed'.format(
-            blocked), **result)
-
-    done = []
-    daemon_reload = params['daemon_reload']
-    if params['state'] == 'restarted':
-        restart_steps = restart_plan(wanted, current, daemon_reload)
-        daemon_reload = False
-        if module.check_mode:
-            done = [action_text(step) for step in restart_steps]
+    failure = None
+    try:
+        why = 'cicd_test is true' if module.params['cicd_test'] else systemd_offline()
+        if why:
+            run.skip(why)
         else:
-            done = runner.run_all(restart_steps, probe_units, current, requested, result)
-            # a socket restart stops what is bound to it: converge from what is there now
-            current = runner.probe(probe_units, result) if restart_steps else current
-
-    steps = plan(wanted, current, other, action, extra, daemon_reload)
-    expected = predict(current, steps)
-    result['changed'] = bool(done) or is_changing(steps)
-    diff_units = list(requested) + [unit for step in steps for unit in step[1:] if unit not in requested]
-    if module._diff:
-        result['diff'] = state_diff(current, expected, diff_units)
-
-    if module.check_mode:
-        result.update(actions=done + [action_text(step) for step in steps], units=_report(expected, requested))
-        module.exit_json(**result)
-
-    done = done + runner.run_all(steps, probe_units, current, requested, result, done)
-    result['actions'] = done
-
-    if steps:
-        after = runner.probe(probe_units, result)
-    else:
-        after = current
-    result['units'] = _report(after, requested)
-    if module._diff:
-        result['diff'] = state_diff(current, after, diff_units)
-    drift = verify(wanted, after, other, action, extra)
-    if drift:
-        result['drift'] = drift
-        module.fail_json(msg='libvirt units are not as wanted after the change: {0}'.format(
-            '; '.join('{0} {1}'.format(d['unit'], d['reason']) for d in drift)), **result)
-    module.exit_json(**result)
+            getattr(run, module.params['state'])()
+    except Failed as exc:
+        failure = exc
+        run.result.update(exc.fields)
+    finally:
+        run.unlock()
+    if failure is not None:
+        module.fail_json(msg=failure.msg, **run.result)
+    module.exit_json(**run.result)
 
 
 if __name__ == '__main__':

@@ -3,7 +3,7 @@ their FQCNs against a throwaway systemd container running Debian's libvirt.
 
 Run on the host with the project venv:  .venv/bin/pytest -q tests/host
 Needs podman and the local image localhost/kvmhost-test/libvirt-monolithic:bookworm
-(tests/images/build.sh); skipped with the reason when either is missing.
+(tests/images/build.sh); the tests fail when either is missing.
 Podman reads the project's settings from CONTAINERS_CONF (exported by
 scripts/env.sh; .cache/containers.conf when the variable is not set).
 """
@@ -11,21 +11,12 @@ scripts/env.sh; .cache/containers.conf when the variable is not set).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import time
-import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-IMAGE = os.environ.get("KVMHOST_IMAGE_LIBVIRT_MONOLITHIC", "localhost/kvmhost-test/libvirt-monolithic:bookworm")
-GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
+from hostutil import podman, run, systemd_container, tool
+from hostutil import ansible_env as collections_env
 
 PLAYBOOK = r"""
 - name: Use the installed collection by its FQCNs
@@ -57,69 +48,20 @@ PLAYBOOK = r"""
 """
 
 
-def tool(name: str) -> str:
-    candidate = BIN / name
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} not found next to {sys.executable} or on PATH")
-    return found
-
-
-def podman_env() -> dict:
-    env = dict(os.environ)
-    conf = env.get("CONTAINERS_CONF") or str(ROOT / ".cache" / "containers.conf")
-    if Path(conf).is_file():
-        env["CONTAINERS_CONF"] = conf
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
-def podman(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(["podman", *args], env=podman_env(), capture_output=True, text=True, timeout=timeout, check=False)
-
-
 @pytest.fixture(scope="module")
 def container():
-    if shutil.which("podman") is None:
-        pytest.skip("podman is not installed (run scripts/bootstrap.sh)")
-    if podman("image", "exists", IMAGE).returncode != 0:
-        pytest.skip(f"image {IMAGE} is missing (build it with tests/images/build.sh libvirt-monolithic)")
-    name = f"kvmhost-artifact-{uuid.uuid4().hex[:8]}"
-    started = podman("run", "-d", "--name", name, IMAGE, "/sbin/init")
-    assert started.returncode == 0, started.stderr
-    try:
-        deadline = time.monotonic() + 90
-        state = ""
-        while time.monotonic() < deadline:
-            state = podman("exec", name, "systemctl", "is-system-running").stdout.strip()
-            if state in ("running", "degraded"):
-                break
-            time.sleep(1)
-        assert state in ("running", "degraded"), f"systemd in {name} did not come up: {state!r}"
-        yield name
-    finally:
-        podman("rm", "-f", "-t", "5", name)
+    yield from systemd_container("kvmhost-artifact")
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
+def installed(artifact, tmp_path_factory) -> Path:
     """The artifact built from this tree, installed offline into an empty collections path."""
-    build = tmp_path_factory.mktemp("artifact")
-    env = podman_env()
-    proc = subprocess.run(
-        [tool("ansible-galaxy"), "collection", "build", "--output-path", str(build), str(ROOT)],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    tarball = build / f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar.gz"
-    collections = build / "collections"
+    collections = tmp_path_factory.mktemp("collections")
     # --force: an install elsewhere (~/.ansible/collections) must not satisfy this one
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(collections)
-    proc = subprocess.run(
-        [tool("ansible-galaxy"), "collection", "install", "--offline", "--no-deps", "--force", "-p", str(collections), str(tarball)],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+    proc = run(
+        [tool("ansible-galaxy"), "collection", "install", "--offline", "--no-deps", "--force",
+         "-p", collections, artifact],
+        env=collections_env(collections), timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (collections / "ansible_collections" / "kvmhost" / "setup" / "MANIFEST.json").is_file()
@@ -127,22 +69,13 @@ def installed(tmp_path_factory) -> Path:
 
 
 def ansible_env(collections: Path) -> dict:
-    env = podman_env()
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(collections),
-        ANSIBLE_NOCOWS="1",
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_RETRY_FILES_ENABLED="0",
-        ANSIBLE_HOST_KEY_CHECKING="False",
-        ANSIBLE_PIPELINING="true",
-    )
-    return env
+    return collections_env(collections, ANSIBLE_PIPELINING="true")
 
 
 def test_only_the_installed_artifact_is_used(installed):
-    proc = subprocess.run(
+    proc = run(
         [tool("ansible-galaxy"), "collection", "list", "kvmhost.setup", "--format", "json"],
-        env=ansible_env(installed), capture_output=True, text=True, timeout=60, check=False,
+        env=ansible_env(installed), timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     found = json.loads(proc.stdout)
@@ -160,7 +93,7 @@ def test_role_module_and_filters_from_the_artifact(container, installed, tmp_pat
         str(playbook),
     ]
     env = ansible_env(installed)
-    first = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)
+    first = run(argv, env=env, timeout=600)
     assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-3000:]
     data = json.loads(result.read_text(encoding="utf-8"))
 
@@ -187,7 +120,7 @@ def test_role_module_and_filters_from_the_artifact(container, installed, tmp_pat
     assert virsh.returncode == 0, virsh.stderr
 
     # A second run changes nothing.
-    second = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)
+    second = run(argv, env=env, timeout=600)
     assert second.returncode == 0, second.stdout[-6000:] + second.stderr[-3000:]
     recap = second.stdout.rsplit("PLAY RECAP", 1)[1]
     assert "changed=0" in recap, recap

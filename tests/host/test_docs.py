@@ -6,43 +6,25 @@ Run on the host with the project venv:  .venv/bin/pytest -q tests/host
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from hostutil import FQCN, ROOT, load_yaml, run, tool
+from hostutil import ansible_env as collections_env
+
 DOCS = ROOT / "docs"
 ROLE = ROOT / "roles" / "kvmhost_setup"
-BIN = Path(sys.executable).parent
-NAMESPACE, NAME = "kvmhost", "setup"
-FQCN = f"{NAMESPACE}.{NAME}"
+NAMESPACE, NAME = FQCN.split(".")
 
 EXAMPLES = [
     ("docs/examples/single-host.yml", None),
     ("docs/examples/migration.yml", None),
     ("docs/examples/fleet/site.yml", "docs/examples/fleet/inventory.ini"),
 ]
-
-
-def tool(name: str) -> str:
-    """A tool from the venv running the tests, else from PATH."""
-    candidate = BIN / name
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} not found next to {sys.executable} or on PATH")
-    return found
-
-
-def run(argv, env=None, cwd=ROOT, timeout=120, check=False) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -57,20 +39,7 @@ def collections_path(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def ansible_env(collections_path) -> dict:
-    env = dict(os.environ)
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
-        ANSIBLE_NOCOWS="1",
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_RETRY_FILES_ENABLED="0",
-        ANSIBLE_DEPRECATION_WARNINGS="0",
-    )
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
-def load_yaml(path: Path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return collections_env(collections_path, ANSIBLE_DEPRECATION_WARNINGS="0")
 
 
 def generator(script: str, *args: str) -> subprocess.CompletedProcess:
@@ -86,38 +55,49 @@ def role_options() -> dict:
     return load_yaml(ROLE / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
 
 
-def test_role_variables_md_is_the_generators_output():
-    expected = generator("gen-role-docs.py").stdout
-    current = (DOCS / "role-variables.md").read_text(encoding="utf-8")
-    assert current == expected, (
-        "docs/role-variables.md differs from meta/argument_specs.yml: "
-        "run .venv/bin/python scripts/gen-role-docs.py --write"
+# Both pages carry the same aar-doc section (scripts/role-variables.md.j2).
+ROLE_DOC_PAGES = ["roles/kvmhost_setup/README.md", "docs/role-variables.md"]
+
+
+def aar_doc(output: Path) -> subprocess.CompletedProcess:
+    """aar-doc (PyPI) as a contributor runs it: repo root, so it reads .aar_doc.yml."""
+    proc = run([tool("aar-doc"), "--output-file", str(output), str(ROLE), "markdown"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("page", ROLE_DOC_PAGES)
+def test_role_variables_are_aar_docs_output(page, tmp_path):
+    current = (ROOT / page).read_text(encoding="utf-8")
+    copy = tmp_path / "page.md"
+    copy.write_text(current, encoding="utf-8")
+    aar_doc(copy)
+    assert copy.read_text(encoding="utf-8") == current, (
+        f"{page} differs from meta/argument_specs.yml: run in the repository root "
+        f"`aar-doc --output-file {page} roles/kvmhost_setup markdown`"
     )
 
 
-def test_role_docs_check_mode_detects_drift(tmp_path, monkeypatch):
-    """--check is what CI can call: it must fail on a stale file, pass on a fresh one."""
-    assert run([sys.executable, str(ROOT / "scripts" / "gen-role-docs.py"), "--check"]).returncode == 0
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gen_role_docs_t", ROOT / "scripts" / "gen-role-docs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    stale = tmp_path / "role-variables.md"
-    stale.write_text("stale\n", encoding="utf-8")
-    monkeypatch.setattr(module, "OUTPUT", stale)
-    assert module.main(["--check"]) == 1
-    assert module.main(["--write"]) == 0
-    assert module.main(["--check"]) == 0
+def test_role_docs_check_detects_drift(tmp_path):
+    """The comparison above can fail: a stale section is rewritten by aar-doc."""
+    current = (ROOT / ROLE_DOC_PAGES[0]).read_text(encoding="utf-8")
+    head, _begin, rest = current.partition("<!-- BEGIN_ANSIBLE_DOCS -->\n")
+    _section, _end, tail = rest.partition("<!-- END_ANSIBLE_DOCS -->\n")
+    stale = head + "<!-- BEGIN_ANSIBLE_DOCS -->\nstale\n<!-- END_ANSIBLE_DOCS -->\n" + tail
+    copy = tmp_path / "README.md"
+    copy.write_text(stale, encoding="utf-8")
+    aar_doc(copy)
+    assert copy.read_text(encoding="utf-8") == current
 
 
-def test_role_variables_md_documents_every_option():
-    text = (DOCS / "role-variables.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("page", ROLE_DOC_PAGES)
+def test_role_variables_page_documents_every_option(page):
+    text = (ROOT / page).read_text(encoding="utf-8")
     options = role_options()
-    headings = re.findall(r"^### `([^`]+)`$", text, flags=re.M)
+    headings = re.findall(r"^#### `([^`]+)`$", text, flags=re.M)
     assert headings == list(options), "one section per option, in argument_specs order"
     for name, spec in options.items():
-        section = text.split(f"### `{name}`", 1)[1].split("\n### ", 1)[0]
+        section = text.split(f"#### `{name}`", 1)[1].split("\n#### ", 1)[0]
         assert f"- Type: `{spec.get('type', 'str')}`" in section, name
         if "default" in spec:
             assert f"- Default: `{json.dumps(spec['default'])}`" in section, name
@@ -278,10 +258,13 @@ def _walk_tasks(tasks):
 
 
 def test_user_guide_decision_table_names_the_code_thresholds():
-    """The EL/Fedora thresholds in the guide are the ones decide_mode() uses."""
-    source = (ROOT / "plugins" / "module_utils" / "libvirt_mode.py").read_text(encoding="utf-8")
-    el = int(re.search(r"^EL_MODULAR_SINCE = (\d+)$", source, flags=re.M).group(1))
-    fedora = int(re.search(r"^FEDORA_MODULAR_SINCE = (\d+)$", source, flags=re.M).group(1))
+    """The EL/Fedora thresholds in the guide are the ones of the distribution table decide_mode() uses."""
+    source = (ROOT / "plugins" / "module_utils" / "libvirt_distros.py").read_text(encoding="utf-8")
+
+    def since(family):
+        return int(re.search(r"'family': '" + family + r"'.*?'modular_since': (\d+)", source, flags=re.S).group(1))
+
+    el, fedora = since("el"), since("fedora")
     guide = (DOCS / "user-guide.md").read_text(encoding="utf-8")
     table = guide.split("## How the daemon mode is decided", 1)[1].split("\n## ", 1)[0]
     assert f"rebuilds {el} and later" in table

@@ -1,4 +1,5 @@
-"""Release hygiene: execution environment files, changelog, the built artifact.
+"""Release hygiene: the collection's EE metadata, changelog, the built artifact,
+collection requirements. The EE definition itself: test_ee.py.
 
 Run on the host with the project venv:  .venv/bin/pytest -q tests/host
 """
@@ -10,33 +11,24 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
-
-# ansible-builder 3.x accepts exactly these top-level sections.
-EE_V3_SECTIONS = {
-    "additional_build_files", "additional_build_steps", "build_arg_defaults",
-    "dependencies", "images", "options", "version",
-}
+from hostutil import GALAXY, ROOT, load_yaml, run, tool
 
 # Paths galaxy.yml's build_ignore keeps out of the artifact (development
 # tooling, test images, caches).
 MUST_NOT_SHIP = [
     "molecule/", "tests/images/", "tests/podman/", "tests/output/", "tests/requirements.txt",
-    ".venv/", ".cache/", ".git/", ".ci/", "scripts/", "Makefile", ".ansible-lint", ".yamllint",
+    "tests/requirements.yml", ".github/", ".aar_doc.yml", ".venv/", ".cache/", ".git/", ".ci/", "scripts/", "Makefile", ".ansible-lint", ".yamllint",
     ".gitignore", "bench/",
 ]
 MUST_SHIP = [
-    "MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.md", "meta/runtime.yml",
+    "MANIFEST.json", "FILES.json", "README.md", "LICENSE", "roles/kvmhost_setup/README.md",
+    "CHANGELOG.md", "meta/runtime.yml",
     "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
     "changelogs/changelog.yaml",
     "roles/kvmhost_setup/tasks/main.yml", "roles/kvmhost_setup/defaults/main.yml",
@@ -48,78 +40,7 @@ MUST_SHIP = [
 ]
 
 
-def tool(name: str) -> str:
-    candidate = BIN / name
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} not found next to {sys.executable} or on PATH")
-    return found
-
-
-def run(argv, cwd=ROOT, env=None, timeout=180) -> subprocess.CompletedProcess:
-    if env is None:
-        env = dict(os.environ)
-        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def load_yaml(path: Path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 # --- execution environment ------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ee() -> dict:
-    data = load_yaml(ROOT / "execution-environment.yml")
-    assert isinstance(data, dict)
-    return data
-
-
-def test_ee_is_a_version_3_definition(ee):
-    assert ee["version"] == 3
-    assert set(ee) <= EE_V3_SECTIONS, f"unknown sections {set(ee) - EE_V3_SECTIONS}"
-
-
-def test_ee_base_image_has_a_tag(ee):
-    name = ee["images"]["base_image"]["name"]
-    repository, _sep, tag = name.rpartition(":")
-    assert repository and tag and "/" not in tag, f"ansible-builder needs a tagged image, got {name!r}"
-
-
-def test_ee_installs_ansible_core_and_runner(ee):
-    deps = ee["dependencies"]
-    core = deps["ansible_core"]["package_pip"]
-    assert core.startswith("ansible-core")
-    assert deps["ansible_runner"]["package_pip"].startswith("ansible-runner")
-    pinned = re.search(r"==([\d.]+)", core)
-    if pinned:
-        tested = re.search(r"^ansible-core==([\d.]+)$", (ROOT / "tests" / "requirements.txt").read_text(), re.M)
-        assert tested and pinned.group(1) == tested.group(1), "EE ansible-core differs from the tested one"
-    if "python_interpreter" in deps:
-        assert deps["python_interpreter"]["python_path"].startswith("/")
-
-
-def test_ee_referenced_files_exist(ee):
-    deps = ee["dependencies"]
-    for key in ("python", "system", "galaxy"):
-        value = deps.get(key)
-        if isinstance(value, str) and "\n" not in value:
-            assert (ROOT / value).is_file(), f"dependencies.{key}: {value} does not exist"
-    for entry in ee.get("additional_build_files") or []:
-        assert list(ROOT.glob(entry["src"])), f"additional_build_files: {entry['src']} matches nothing"
-
-
-def test_ee_installs_this_collection_at_its_version(ee):
-    galaxy = ee["dependencies"]["galaxy"]
-    if isinstance(galaxy, str):
-        galaxy = load_yaml(ROOT / galaxy)
-    wanted = {c["name"]: c.get("version") for c in galaxy["collections"]}
-    fqcn = f"{GALAXY['namespace']}.{GALAXY['name']}"
-    assert wanted.get(fqcn) == GALAXY["version"]
 
 
 def test_collection_ee_metadata_points_at_existing_files():
@@ -210,17 +131,6 @@ def test_unreleased_fragments_are_valid_yaml_with_known_sections():
 
 
 @pytest.fixture(scope="module")
-def artifact(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("build")
-    proc = run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(out), str(ROOT)])
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    name = f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar.gz"
-    path = out / name
-    assert path.is_file(), f"expected {name}, found {[p.name for p in out.iterdir()]}"
-    return path
-
-
-@pytest.fixture(scope="module")
 def members(artifact) -> list[str]:
     with tarfile.open(artifact) as tar:
         return [m.name[2:] if m.name.startswith("./") else m.name for m in tar.getmembers()]
@@ -250,3 +160,52 @@ def test_artifact_manifest_names_this_collection(artifact):
         GALAXY["namespace"], GALAXY["name"], GALAXY["version"]
     )
     assert info["license"] == GALAXY["license"]
+
+
+# --- collection requirements ----------------------------------------------------------
+
+
+def _installed_collections() -> set[str]:
+    """namespace.name of every collection the test venv's ansible package carries."""
+    import ansible_collections
+
+    found = set()
+    for base in ansible_collections.__path__:
+        for meta in Path(base).glob("*/*/MANIFEST.json"):
+            found.add(f"{meta.parent.parent.name}.{meta.parent.name}")
+    return found
+
+
+def _collections_used(*tops: str) -> set[str]:
+    known = _installed_collections() - {"ansible.builtin", "kvmhost.setup"}
+    pattern = re.compile(r"\b(" + "|".join(re.escape(name) for name in sorted(known)) + r")\.[a-z_]")
+    used = set()
+    for top in tops:
+        for path in (ROOT / top).rglob("*"):
+            if path.suffix in (".yml", ".yaml", ".py", ".sh", ".j2", ".cfg", ".ini") and path.is_file():
+                used.update(pattern.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return used
+
+
+def _listed(path: Path) -> set[str]:
+    return {entry["name"] for entry in load_yaml(path)["collections"]}
+
+
+# The collection itself: what users install. The rest: the project's own harness.
+RUNTIME_TOPS = ("roles", "plugins", "playbooks", "meta")
+TEST_TOPS = ("molecule", "bench", "tests/host", "tests/harness", "demo", "scripts", "docs/examples")
+
+
+def test_root_requirements_list_what_the_collection_uses_at_run_time():
+    used = _collections_used(*[top for top in RUNTIME_TOPS if (ROOT / top).exists()])
+    listed = _listed(ROOT / "requirements.yml")
+    assert used - listed == set(), "used by the collection but missing from requirements.yml"
+    # ansible.posix is listed ahead of the role's firewalld tasks (issue 13)
+    assert listed - used <= {"ansible.posix"}, "requirements.yml lists collections nothing uses"
+
+
+def test_test_requirements_list_what_the_harness_uses():
+    used = _collections_used(*[top for top in TEST_TOPS if (ROOT / top).exists()])
+    listed = _listed(ROOT / "tests" / "requirements.yml")
+    assert used - listed - _listed(ROOT / "requirements.yml") == set()
+    assert {"containers.podman", "community.crypto"} <= listed

@@ -112,34 +112,11 @@ def test_is_shared_unit(unit, shared):
     assert cat.is_shared_unit(unit) is shared
 
 
-def test_hypervisor_services_and_main_sockets():
+def test_hypervisor_services_and_daemons():
     assert cat.hypervisor_services() == [
         'libvirtd.service', 'virtqemud.service', 'virtlxcd.service', 'virtxend.service',
         'virtchd.service', 'virtvboxd.service', 'virtvzd.service']
-    assert 'virtlogd.socket' not in cat.modular_main_sockets()
-    assert 'virtproxyd.socket' in cat.modular_main_sockets()
+    assert cat.MODULAR_HYPERVISOR_DAEMONS == ('virtqemud', 'virtlxcd', 'virtxend', 'virtchd', 'virtvboxd', 'virtvzd')
+    assert 'virtproxyd' not in cat.MODULAR_SECONDARY_DAEMONS + cat.MODULAR_HYPERVISOR_DAEMONS
+    assert 'virtnetworkd' in cat.MODULAR_SECONDARY_DAEMONS
     assert cat.main_socket_of('tuned.service') is None
-
-
-@pytest.mark.parametrize('unit, family, package, note', [
-    ('virtqemud.socket', 'el', 'libvirt-daemon-driver-qemu', None),
-    ('virtstoraged.service', 'el', 'libvirt-daemon-driver-storage-core', None),
-    ('virtnetworkd-ro.socket', 'fedora', 'libvirt-daemon-driver-network', None),
-    ('virtproxyd-tls.socket', 'el', 'libvirt-daemon-proxy', None),
-    ('virtlogd.socket', 'el', 'libvirt-daemon-log', None),
-    ('virtlockd.socket', 'el', 'libvirt-daemon-lock', None),
-    ('libvirtd.socket', 'el', 'libvirt-daemon', None),
-    ('virtvzd.socket', 'el', None, 'vz driver'),
-    ('libvirtd.socket', 'debian', 'libvirt-daemon-system', None),
-    ('virtlogd.socket', 'debian', 'libvirt-daemon-system', None),
-    ('virtqemud.socket', 'debian', None, 'no modular daemons'),
-    ('virtqemud.socket', 'unknown', None, None),
-    ('tuned.service', 'el', None, None),
-])
-def test_package_hint(unit, family, package, note):
-    got_package, got_note = cat.package_hint(unit, family)
-    assert got_package == package
-    if note:
-        assert note in got_note
-    else:
-        assert got_note is None

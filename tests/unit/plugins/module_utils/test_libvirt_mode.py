@@ -16,13 +16,9 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     shared_units,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import LibvirtInputError
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_mode import (
-    decide_mode,
-    distro_family,
-    facts_from_distro,
-    major_version,
-    mode_of_units,
-)
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros import distro_family, major_version
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import mode_of_units
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_mode import decide_mode
 from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, missing, off, on, state
 
 
@@ -108,19 +104,13 @@ def installed(present, *overrides):
     (EL9, installed(ONLY_MONOLITHIC, {'libvirtd.socket': on('libvirtd.socket')}), 'monolithic', 'installed'),
     (DEBIAN, installed(ONLY_MODULAR), 'modular', 'installed'),
     (DEBIAN, installed(daemon_units_all('virtqemud')), 'modular', 'installed'),
-    # (c) what the host uses
-    (EL9, installed(BOTH, {'libvirtd.socket': on('libvirtd.socket')}), 'monolithic', 'in use'),
+    # (c) what the host uses: see test_in_use_table for every combination
     (EL9, installed(BOTH, {'libvirtd.service': state('disabled', 'active')}), 'monolithic', 'in use'),
-    (EL9, installed(BOTH, {'libvirtd.service': state('enabled', 'inactive')}), 'monolithic', 'in use'),
-    (DEBIAN, installed(BOTH, {'virtqemud.socket': on('virtqemud.socket')}), 'modular', 'in use'),
-    (DEBIAN, installed(BOTH, {'virtnetworkd.socket': state('enabled', 'inactive')}), 'modular', 'in use'),
-    (EL9, installed(BOTH, {'virtqemud.socket': on(), 'libvirtd.service': on()}), 'modular', 'in use'),
-    (DEBIAN, installed(BOTH, {'virtproxyd.socket': state('enabled-runtime', 'active')}), 'modular', 'in use'),
+    (EL9, installed(BOTH, {'libvirtd.service': state('enabled-runtime', 'inactive')}), 'monolithic', 'in use'),
+    (DEBIAN, installed(BOTH, {'virtlxcd.socket': state('enabled', 'inactive')}), 'modular', 'in use'),
     # shared daemons do not count
     (DEBIAN, installed(BOTH, {'virtlogd.socket': on(), 'virtlockd.socket': on()}), 'monolithic', 'distribution'),
     (EL9, installed(BOTH, {'virtlogd.socket': on()}), 'modular', 'distribution'),
-    # modular socket active but not enabled does not decide
-    (DEBIAN, installed(BOTH, {'virtqemud.socket': state('disabled', 'active')}), 'monolithic', 'distribution'),
     # nothing installed or nothing used: the distribution decides
     (EL9, installed([]), 'modular', 'distribution'),
     (DEBIAN, installed([]), 'monolithic', 'distribution'),
@@ -135,6 +125,56 @@ def test_host_state(host_facts, units, mode, rule):
     got, reason = decide_mode(host_facts, units=units)
     assert got == mode
     assert reason.startswith(rule)
+
+
+LEVELS = ('active', 'enabled', 'disabled')
+
+
+def _level(level, unit):
+    return {'active': on, 'enabled': lambda u: state('enabled', 'inactive', unit=u), 'disabled': off}[level](unit)
+
+
+def _in_use_expected(libvirtd, virtqemud, secondary, dist_mode):
+    """The rule written out independently of the code: active beats enabled, a tie at a
+    level goes to modular only when a secondary modular socket has that level too."""
+    rank = {'active': 2, 'enabled': 1, 'disabled': 0}  # an 'active' row is enabled too
+    for need in (2, 1):
+        mono, modular = rank[libvirtd] >= need, rank[virtqemud] >= need
+        if mono != modular:
+            return ('monolithic' if mono else 'modular'), 'in use'
+        if mono and modular and rank[secondary] >= need:
+            return 'modular', 'in use'
+    return dist_mode, 'distribution'
+
+
+# libvirtd x virtqemud x virtproxyd x a secondary driver socket, on a host with both sets
+# installed, for a modular-default and a monolithic-default distribution
+@pytest.mark.parametrize('dist, dist_mode', [(EL9, 'modular'), (DEBIAN, 'monolithic')])
+@pytest.mark.parametrize('libvirtd', LEVELS)
+@pytest.mark.parametrize('virtqemud', LEVELS)
+@pytest.mark.parametrize('virtproxyd', LEVELS)
+@pytest.mark.parametrize('secondary', LEVELS)
+@pytest.mark.parametrize('hypervisor_unit', ['socket', 'service'])
+def test_in_use_table(dist, dist_mode, libvirtd, virtqemud, virtproxyd, secondary, hypervisor_unit):
+    units = installed(BOTH, {
+        'libvirtd.' + hypervisor_unit: _level(libvirtd, 'libvirtd.' + hypervisor_unit),
+        'virtqemud.' + hypervisor_unit: _level(virtqemud, 'virtqemud.' + hypervisor_unit),
+        'virtproxyd.socket': _level(virtproxyd, 'virtproxyd.socket'),
+        'virtnetworkd.socket': _level(secondary, 'virtnetworkd.socket'),
+    })
+    mode, rule = _in_use_expected(libvirtd, virtqemud, secondary, dist_mode)
+    got, reason = decide_mode(dist, units=units)
+    assert got == mode and reason.startswith(rule), reason
+    assert 'virtproxyd' not in reason
+
+
+def test_upgraded_host_with_virtproxyd_enabled_keeps_libvirtd():
+    """Issue 10: libvirtd enabled and active, virtproxyd's sockets enabled, no guest."""
+    units = installed(BOTH, host(['libvirtd.socket', 'libvirtd.service', 'libvirtd-ro.socket'], on),
+                      host(['virtproxyd.socket', 'virtproxyd-ro.socket', 'virtproxyd-admin.socket'],
+                           lambda u: state('enabled', 'inactive', unit=u)))
+    assert decide_mode(EL9, units=units) == (
+        'monolithic', 'in use: libvirtd.socket and libvirtd.service active, no modular hypervisor daemon active')
 
 
 @pytest.mark.parametrize('override', ['modular', 'monolithic'])
@@ -191,24 +231,16 @@ def test_major_version(host_facts, major):
     assert major_version(host_facts) == major
 
 
-@pytest.mark.parametrize('dist_id, version, like, expected, mode', [
-    ('Redhat', '9.4', 'fedora', {'distribution': 'Redhat', 'distribution_major_version': '9',
-                                 'os_family': 'RedHat'}, 'modular'),
-    ('Rocky', '8.10', 'rhel centos fedora', {'distribution': 'Rocky', 'distribution_major_version': '8',
-                                             'os_family': 'RedHat'}, 'monolithic'),
-    ('Ol', '9.3', '', {'distribution': 'Ol', 'distribution_major_version': '9', 'os_family': ''}, 'modular'),
-    ('Fedora', '41', '', {'distribution': 'Fedora', 'distribution_major_version': '41', 'os_family': ''},
-     'modular'),
-    ('Ubuntu', '24.04', 'debian', {'distribution': 'Ubuntu', 'distribution_major_version': '24',
-                                   'os_family': 'Debian'}, 'monolithic'),
-    ('Newdistro', '9', 'rhel', {'distribution': 'Newdistro', 'distribution_major_version': '9',
-                                'os_family': 'RedHat'}, 'modular'),
-    ('', '', None, {'distribution': '', 'distribution_major_version': '', 'os_family': ''}, 'monolithic'),
+# reasons quote the facts as Ansible spells them (the module gathers them with Ansible's
+# own distribution collector, so 'CentOS', not 'Centos')
+@pytest.mark.parametrize('host_facts, text', [
+    (facts('CentOS', '10', 'RedHat'), 'distribution default: CentOS 10 (EL >= 9)'),
+    (facts('AlmaLinux', '10', 'RedHat'), 'distribution default: AlmaLinux 10 (EL >= 9)'),
+    (facts('OracleLinux', '8', 'RedHat'), 'distribution default: OracleLinux 8 (EL < 9)'),
+    (facts('Ubuntu', '24', 'Debian'), 'distribution default: Ubuntu 24 ships only monolithic libvirtd'),
 ])
-def test_facts_from_distro(dist_id, version, like, expected, mode):
-    got = facts_from_distro(dist_id, version, like)
-    assert got == expected
-    assert decide_mode(got)[0] == mode
+def test_reason_quotes_the_facts(host_facts, text):
+    assert decide_mode(host_facts)[1].startswith(text)
 
 
 @pytest.mark.parametrize('units, mode', [

@@ -21,6 +21,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     mode_units,
     shared_units,
 )
+from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_dropins
 from ansible_collections.kvmhost.setup.plugins.modules import libvirt_daemons
 from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, masked, missing, off, on, state
 
@@ -59,7 +60,8 @@ class FakeSystemd(object):
                                   'virtlogd.socket', 'virtlogd-admin.socket', 'virtlockd.socket',
                                   'virtlockd-admin.socket']}
 
-    def __init__(self, states, fail=None, show_rc=0, fail_units=None):
+    def __init__(self, states, fail=None, show_rc=0, fail_units=None, dropin_dir=None):
+        self.dropin_dir = dropin_dir
         self.states = dict((unit, dict(st)) for unit, st in states.items())
         self.fail = fail or {}
         self.fail_units = fail_units or {}  # unit -> verb that fails for it (a broken unit)
@@ -98,6 +100,7 @@ class FakeSystemd(object):
                     # what systemd does: "Socket service X not loaded, refusing."
                     return 1, '', 'Job for {0} failed.'.format(unit)
                 st.update(active_state='active', sub_state='listening' if unit.endswith('.socket') else 'running')
+                self._take_dropin(unit, st)
             elif verb == 'enable':
                 st.update(unit_file_state='enabled')
             elif verb == 'disable':
@@ -114,6 +117,7 @@ class FakeSystemd(object):
                     # what systemd does to a socket restarted under its running service
                     return 1, '', 'A dependency job for {0} failed.'.format(unit)
                 st.update(active_state='active', sub_state='listening' if unit.endswith('.socket') else 'running')
+                self._take_dropin(unit, st)
         return 0, '', ''
 
     @staticmethod
@@ -126,10 +130,29 @@ class FakeSystemd(object):
                 name = name[:-len(suffix)]
         return name + '.service'
 
+    def _take_dropin(self, unit, st):
+        """What systemd does when it (re)starts a socket: its drop-in's settings now run."""
+        if not unit.endswith('.socket') or self.dropin_dir is None:
+            return
+        path = self.dropin_dir / (unit + '.d') / 'kvmhost-setup.conf'
+        lines = path.read_text().splitlines() if path.exists() else []
+        for line in lines:
+            key, sep, value = line.partition('=')
+            if key == 'SocketGroup':
+                st['socket_group'] = value
+            elif key == 'SocketMode':
+                st['socket_mode'] = value
+            elif key == 'ListenStream' and value:
+                st['listen'] = value + ' (Stream)'
+
     def _block(self, unit):
         st = self.states.get(unit, missing())
-        return 'Id={0}\nLoadState={1}\nUnitFileState={2}\nActiveState={3}\nSubState={4}\n'.format(
+        block = 'Id={0}\nLoadState={1}\nUnitFileState={2}\nActiveState={3}\nSubState={4}\n'.format(
             unit, st['load_state'], st['unit_file_state'], st['active_state'], st['sub_state'])
+        for key, prop in (('socket_group', 'SocketGroup'), ('socket_mode', 'SocketMode'), ('listen', 'Listen')):
+            if key in st:
+                block += '{0}={1}\n'.format(prop, st[key])
+        return block
 
 
 @pytest.fixture
@@ -142,6 +165,8 @@ def env(monkeypatch, tmp_path):
     guests = tmp_path / 'qemu'
     guests.mkdir()
     monkeypatch.setattr(libvirt_daemons, 'PROC1_COMM', str(comm))
+    dropins = tmp_path / 'etc-systemd-system'
+    monkeypatch.setattr(libvirt_dropins, 'DROPIN_DIR', str(dropins))
     monkeypatch.setattr(libvirt_daemons, 'SYSTEMD_RUN_DIR', str(rundir))
     monkeypatch.setattr(libvirt_daemons, 'GUEST_STATUS_DIRS', (str(guests), str(tmp_path / 'lxc')))
     monkeypatch.setattr(libvirt_daemons, 'SASL_CONF', str(tmp_path / 'sasl-libvirt.conf'))
@@ -149,7 +174,8 @@ def env(monkeypatch, tmp_path):
         'modular': str(tmp_path / 'virtproxyd.conf'),
         'monolithic': str(tmp_path / 'libvirtd.conf'),
     })
-    monkeypatch.setattr(libvirt_daemons, 'host_facts', lambda: dict(EL9))
+    monkeypatch.setattr(libvirt_daemons, 'host_facts', lambda module: dict(EL9))
+    monkeypatch.setattr(libvirt_daemons, 'LOCK_FILE', str(tmp_path / 'libvirt-daemons.lock'))
     monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: SYSTEMCTL)
 
     def exit_json(self, **kwargs):
@@ -166,12 +192,13 @@ def env(monkeypatch, tmp_path):
 
     class Env(object):
         path = tmp_path
+        dropin_dir = dropins
         guest_dir = guests
         warned = warnings
         systemd = None
 
         def host(self, states, **kwargs):
-            self.systemd = FakeSystemd(states, **kwargs)
+            self.systemd = FakeSystemd(states, dropin_dir=dropins, **kwargs)
             fake = self.systemd
             # unit files on disk: those the fake systemd has (masked ones as /dev/null links)
             monkeypatch.setattr(libvirt_daemons, 'units_on_disk', lambda units: set(
@@ -181,7 +208,7 @@ def env(monkeypatch, tmp_path):
             return self.systemd
 
         def facts(self, facts):
-            monkeypatch.setattr(libvirt_daemons, 'host_facts', lambda: dict(facts))
+            monkeypatch.setattr(libvirt_daemons, 'host_facts', lambda module: dict(facts))
 
     return Env()
 
@@ -300,9 +327,9 @@ def test_check_mode_changes_nothing(env):
     assert [call[1] for call in fake.calls] == ['show']
     assert result['units']['libvirtd.service']['unit_file_state'] == 'masked'
     assert result['units']['virtqemud.socket']['active_state'] == 'active'
-    assert result['diff']['before']['libvirtd.socket'] == 'enabled/active'
-    assert result['diff']['after']['libvirtd.socket'] == 'masked/inactive'
-    assert result['diff']['after']['virtqemud.socket'] == 'enabled/active'
+    assert result['diff'][0]['before']['libvirtd.socket'] == 'enabled/active'
+    assert result['diff'][0]['after']['libvirtd.socket'] == 'masked/inactive'
+    assert result['diff'][0]['after']['virtqemud.socket'] == 'enabled/active'
 
 
 def test_check_mode_units_not_installed_warns(env):
@@ -332,7 +359,7 @@ def test_switch_monolithic_to_modular(env):
     assert fake.states['virtlogd.socket']['unit_file_state'] == 'enabled'
     assert result['units']['virtqemud.socket']['active_state'] == 'active'
     assert result['units']['libvirtd.socket']['unit_file_state'] == 'masked'
-    assert result['diff']['after']['libvirtd.service'] == 'masked/inactive'
+    assert result['diff'][0]['after']['libvirtd.service'] == 'masked/inactive'
     assert 'drift' not in result
 
     # second run: converged, nothing planned, one probe only
@@ -432,13 +459,59 @@ def test_not_installed_names_el_packages(env):
     assert fake.mutating() == []
 
 
-def test_masked_wanted_unit_is_unmasked(env):
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_masked_wanted_unit_is_unmasked_with_a_warning(env, check_mode):
     states = make_host(host(daemon_units_all('virtqemud') + shared_units(), on),
                        {'virtqemud.socket': masked(), 'virtqemud.service': state('enabled', 'inactive')})
     env.host(states)
-    result = run({'mode': 'modular', 'drivers': ['qemu'], 'sockets': ['main']})
+    result = run({'mode': 'modular', 'drivers': ['qemu'], 'sockets': ['main'], '_ansible_check_mode': check_mode})
     assert result['actions'] == ['systemctl unmask virtqemud.socket', 'systemctl enable virtqemud.socket',
                                  'systemctl start virtqemud.socket', 'systemctl start virtqemud.service']
+    assert result['unmasked'] == ['virtqemud.socket']
+    assert [text for text in env.warned if 'unmasking virtqemud.socket' in text], env.warned
+
+
+def test_nothing_masked_no_unmask_warning(env):
+    env.host(make_host(host(daemon_units_all('virtqemud') + shared_units(), on)))
+    result = run({'mode': 'modular', 'drivers': ['qemu'], 'sockets': ['main']})
+    assert result['unmasked'] == [] and env.warned == []
+
+
+# ---- the host lock ---------------------------------------------------------------------------
+
+def test_lock_held_by_another_run_fails_naming_it_and_changes_nothing(env):
+    import fcntl
+    fake = env.host(MONOLITHIC_EL9)
+    with open(libvirt_daemons.LOCK_FILE, 'w') as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        other.write('4242')
+        other.flush()
+        result = run(dict(SWITCH_ARGS, lock_timeout=0), FailJson)
+    assert 'pid 4242' in result['msg'] and libvirt_daemons.LOCK_FILE in result['msg']
+    assert 'lock_timeout=0' in result['msg'] and 'nothing was changed' in result['msg']
+    assert fake.calls == []
+
+
+def test_lock_is_taken_and_names_this_run(env):
+    env.host(MONOLITHIC_EL9)
+    run(SWITCH_ARGS)
+    with open(libvirt_daemons.LOCK_FILE) as lock:
+        assert lock.read() == str(__import__('os').getpid())
+
+
+def test_check_mode_does_not_wait_for_the_lock(env):
+    import fcntl
+    env.host(MONOLITHIC_EL9)
+    with open(libvirt_daemons.LOCK_FILE, 'w') as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        result = run(dict(SWITCH_ARGS, lock_timeout=0, _ansible_check_mode=True))
+    assert result['predicted'] is True
+
+
+def test_negative_lock_timeout_is_refused(env):
+    env.host(MONOLITHIC_EL9)
+    result = run(dict(SWITCH_ARGS, lock_timeout=-1), FailJson)
+    assert result['msg'] == 'lock_timeout is -1: allowed is a number of seconds, 0 or more'
 
 
 def test_failed_step_rolls_back_to_the_mode_in_use(env):
@@ -516,6 +589,22 @@ def test_guard_refuses_switch_with_running_guests(env):
     assert 'allow_switch_with_running_guests=true' in result['msg']
     assert result['guests'] == ['web1']
     assert fake.mutating() == []
+
+
+def test_refusal_in_auto_mode_reports_the_rule_not_an_override(env):
+    """Issue 10: the role hands the apply the units its probe decided on; the failed result
+    carries the rule that decided the mode for the user's setting, not 'override'."""
+    (env.guest_dir / 'web1.xml').write_text(u'<domstatus/>')
+    states = dict(MONOLITHIC_EL9)
+    states.update(host(['libvirtd.service', 'libvirtd.socket'], lambda u: state('enabled', 'inactive', unit=u)))
+    states.update(host(['virtqemud.socket'], on))
+    env.host(states)
+    result = run({'units': ['virtqemud.socket', 'virtqemud.service'], 'other_mode_units': 'mask'})
+    assert result['reason'] == 'in use: virtqemud.socket active, libvirtd not active'
+    env.host(MONOLITHIC_EL9)
+    result = run({'units': ['virtqemud.socket', 'virtqemud.service']}, FailJson)
+    assert result['reason'].startswith('units: the listed units belong to the modular set (in use: libvirtd')
+    assert 'override' not in result['reason'] and 'web1' in result['msg']
 
 
 def test_guard_allows_when_told(env):
@@ -737,3 +826,154 @@ def test_units_on_disk(monkeypatch, tmp_path):
     assert libvirt_daemons.units_on_disk(['virtqemud.socket', 'libvirtd.socket', 'virtlogd.socket',
                                           'virtlxcd.socket']) == set(['virtqemud.socket', 'libvirtd.socket',
                                                                       'virtlogd.socket'])
+
+
+# ---- socket drop-ins -------------------------------------------------------------------------
+
+QEMU_ONLY = {'mode': 'modular', 'drivers': ['qemu'], 'sockets': ['main']}
+
+
+def modular_qemu_host(**socket):
+    """virtqemud in use; its main socket running with the given settings."""
+    states = make_host(host(daemon_units_all('virtqemud') + shared_units(), on))
+    states['virtqemud.socket'].update(socket)
+    return states
+
+
+def dropin(env, unit):
+    path = env.dropin_dir / (unit + '.d') / 'kvmhost-setup.conf'
+    return path.read_text() if path.exists() else None
+
+
+def test_dropin_written_reloaded_and_socket_restarted_around_its_service(env):
+    fake = env.host(modular_qemu_host(socket_group='root', socket_mode='0666'))
+    result = run(dict(QEMU_ONLY, socket_group='libvirt', socket_mode='660'))
+    path = str(env.dropin_dir / 'virtqemud.socket.d' / 'kvmhost-setup.conf')
+    assert result['changed'] is True
+    assert result['actions'] == ['write ' + path, 'systemctl daemon-reload', 'systemctl stop virtqemud.service',
+                                 'systemctl restart virtqemud.socket', 'systemctl start virtqemud.service']
+    assert 'SocketGroup=libvirt\nSocketMode=0660\n' in dropin(env, 'virtqemud.socket')
+    assert (fake.states['virtqemud.socket']['socket_group'], fake.states['virtqemud.socket']['socket_mode']) == (
+        'libvirt', '0660')
+    fake.calls = []
+    again = run(dict(QEMU_ONLY, socket_group='libvirt', socket_mode='660'))
+    assert again['changed'] is False and again['actions'] == [] and fake.mutating() == []
+
+
+def test_dropin_already_running_so_is_written_without_a_restart(env):
+    fake = env.host(modular_qemu_host(socket_group='libvirt', socket_mode='0660'))
+    result = run(dict(QEMU_ONLY, socket_group='libvirt', socket_mode='0660'))
+    assert result['actions'][1:] == ['systemctl daemon-reload']
+    assert result['changed'] is True
+    assert [call[1] for call in fake.mutating()] == ['daemon-reload']
+
+
+def test_setting_turned_off_removes_the_dropin_and_restarts(env):
+    fake = env.host(modular_qemu_host(socket_group='libvirt', socket_mode='0660'))
+    run(dict(QEMU_ONLY, socket_group='libvirt', socket_mode='0660'))
+    fake.calls = []
+    result = run(QEMU_ONLY)
+    assert dropin(env, 'virtqemud.socket') is None
+    assert result['actions'][0].startswith('remove ') and 'systemctl restart virtqemud.socket' in result['actions']
+
+
+def test_remote_listen_address_with_freebind(env, monkeypatch):
+    for name in ('cacert.pem', 'servercert.pem', 'serverkey.pem'):
+        (env.path / name).write_text(u'x')
+    states = modular_qemu_host()
+    states.update(host(daemon_units_all('virtproxyd'), off))
+    env.host(states)
+    result = run(dict(QEMU_ONLY, remote='tls', listen_address='127.0.0.1', tls_ca_cert=str(env.path / 'cacert.pem'),
+                      tls_server_cert=str(env.path / 'servercert.pem'),
+                      tls_server_key=str(env.path / 'serverkey.pem')))
+    text = dropin(env, 'virtproxyd-tls.socket')
+    assert 'ListenStream=\nListenStream=127.0.0.1:16514\nFreeBind=true\n' in text
+    assert result['units']['virtproxyd-tls.socket']['listen'] == '127.0.0.1:16514 (Stream)'
+    # the read-write sockets get none without a group or mode
+    assert dropin(env, 'virtqemud.socket') is None
+
+
+def test_check_mode_predicts_dropins_and_diffs_them(env):
+    fake = env.host(modular_qemu_host(socket_group='root', socket_mode='0666'))
+    result = run(dict(QEMU_ONLY, socket_mode='0660', _ansible_check_mode=True, _ansible_diff=True))
+    assert result['predicted'] is True and result['changed'] is True
+    assert result['actions'][0] == 'write ' + str(env.dropin_dir / 'virtqemud.socket.d' / 'kvmhost-setup.conf')
+    assert 'systemctl restart virtqemud.socket' in result['actions']
+    assert result['diff'][1]['before'] == '' and 'SocketMode=0660' in result['diff'][1]['after']
+    assert dropin(env, 'virtqemud.socket') is None and fake.mutating() == []
+
+
+def test_not_installed_unit_gets_no_dropin_and_the_run_changes_nothing(env):
+    """Outside check mode a wanted unit that is missing fails before any file is written; in
+    check mode the plan assumes the package an earlier task installs, drop-in included."""
+    states = modular_qemu_host()
+    states['virtnetworkd.socket'] = missing()
+    env.host(states)
+    args = {'mode': 'modular', 'drivers': ['qemu', 'network'], 'sockets': ['main'], 'socket_mode': '0660'}
+    result = run(args, FailJson)
+    assert 'virtnetworkd.socket' in result['msg'] and 'nothing was changed' in result['msg']
+    assert dropin(env, 'virtnetworkd.socket') is None and dropin(env, 'virtqemud.socket') is None
+    predicted = run(dict(args, _ansible_check_mode=True))
+    assert [action for action in predicted['actions'] if 'virtnetworkd.socket.d' in action]
+
+
+def test_failed_step_puts_the_dropins_back(env):
+    fake = env.host(modular_qemu_host(socket_mode='0666'), fail_units={'virtqemud.socket': 'restart'})
+    result = run(dict(QEMU_ONLY, socket_mode='0660'), FailJson)
+    assert result['rolled_back'] is True and result['rollback_actions'][0] == 'systemctl daemon-reload'
+    assert dropin(env, 'virtqemud.socket') is None
+    assert fake.states['virtqemud.service']['active_state'] == 'active'
+
+
+def test_restart_under_running_guests_warns_naming_them(env):
+    (env.guest_dir / 'web1.xml').write_text(u'<domstatus/>')
+    env.host(modular_qemu_host(socket_mode='0666'))
+    run(dict(QEMU_ONLY, socket_mode='0660'))
+    assert [text for text in env.warned if 'virtqemud.service' in text and 'web1' in text], env.warned
+
+
+@pytest.mark.parametrize('args, names', [
+    ({'socket_mode': '0660\nExecStartPre=/bin/sh'}, ['socket_mode', 'an octal mode']),
+    ({'socket_group': 'Wheel'}, ["'Wheel'", 'a group name']),
+    ({'listen_address': '1.2.3.4 5'}, ['listen_address', 'an IPv4 or IPv6 address']),
+    ({'listen_address': '127.0.0.1'}, ["remote is 'none'"]),
+])
+def test_bad_socket_settings_are_refused_before_anything(env, args, names):
+    fake = env.host(modular_qemu_host())
+    result = run(dict(QEMU_ONLY, **args), FailJson)
+    for name in names:
+        assert name in result['msg']
+    assert fake.calls == []
+
+
+def test_verified_reports_a_socket_running_with_other_settings(env):
+    env.host(modular_qemu_host(socket_mode='0666'))
+    result = run(dict(QEMU_ONLY, state='verified', socket_mode='0660'), FailJson)
+    reasons = dict((item['unit'], item['reason']) for item in result['drift'])
+    assert 'not as wanted' in reasons['virtqemud.socket'] or 'SocketMode=0666' in reasons['virtqemud.socket']
+
+
+def test_restart_units_restart_only_those_and_keep_the_dropins(env):
+    fake = env.host(modular_qemu_host(socket_mode='0660'))
+    run(dict(QEMU_ONLY, socket_mode='0660'))
+    fake.calls = []
+    result = run(dict(QEMU_ONLY, state='restarted', socket_mode='0660', restart_units=['virtqemud.service']))
+    assert result['actions'] == ['systemctl try-restart virtqemud.service']
+    assert dropin(env, 'virtqemud.socket') is not None
+
+
+def test_restart_units_must_be_wanted(env):
+    fake = env.host(modular_qemu_host())
+    result = run(dict(QEMU_ONLY, state='restarted', restart_units=['libvirtd.service']), FailJson)
+    assert 'libvirtd.service' in result['msg'] and 'virtqemud.service' in result['msg']
+    assert fake.mutating() == []
+
+
+def test_skip_with_units_reports_the_distribution_rule(env):
+    """Issue 10: the role's apply under cicd_test hands over units; the reason is still the rule."""
+    result = run({'units': ['virtqemud.socket'], 'cicd_test': True})
+    assert result['skipped'] is True and result['mode'] == 'modular'
+    assert result['reason'].startswith('distribution default: RedHat 9 (EL >= 9)')
+    result = run({'units': ['libvirtd.socket'], 'cicd_test': True})
+    assert result['mode'] == 'monolithic'
+    assert result['reason'].startswith('units: the listed units belong to the monolithic set (distribution default')
