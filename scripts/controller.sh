@@ -24,8 +24,9 @@ shift
 [ $# -gt 0 ] || { echo "usage: $0 SERIES COMMAND [ARG...]" >&2; exit 2; }
 req="$ROOT/tests/controller/ansible-core-$series.txt"
 if [ ! -f "$req" ]; then
-    echo "controller: no requirements for ansible-core $series ($req); known:" \
-        "$(cd "$ROOT/tests/controller" && ls ansible-core-*.txt | sed 's/ansible-core-//; s/\.txt//' | xargs)" >&2
+    known=("$ROOT"/tests/controller/ansible-core-*.txt)
+    known=("${known[@]##*/ansible-core-}")
+    echo "controller: no requirements for ansible-core $series ($req); known: ${known[*]%.txt}" >&2
     exit 2
 fi
 
@@ -38,7 +39,7 @@ mkdir -p "$home" "$(dirname "$venv")"
 name="kvmhost-controller-$series-$$"
 mounts=(-v "$ROOT:$ROOT" -v "$home:/root/.ansible")
 # In a git worktree .git is a file naming the main repository's git dir.
-common=$(cd "$ROOT" && git rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+common=$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
 case "$common" in
     ""|"$ROOT"/*) ;;
     *) mounts+=(-v "$common:$common:ro") ;;
@@ -79,6 +80,7 @@ if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null || true)" != "$want" ]; the
     log="$ROOT/.cache/controller/venv-$series.log"
     echo "controller: creating venv-$series (log: ${log#"$ROOT"/})"
     rm -rf "$venv"
+    # shellcheck disable=SC2016  # expanded by the inner bash
     if ! in_container bash -c 'python3 -m venv "$1" && "$1/bin/pip" install -r "$2"' _ "$venv" "$req" >"$log" 2>&1; then
         tail -n 40 "$log" >&2
         echo "controller: venv-$series could not be created (log: $log)" >&2
