@@ -69,7 +69,7 @@ esac
 # Inside: the series venv instead of the project's .venv (whose interpreter is
 # the host's Python 3.11), everything else from scripts/env.sh as outside.
 in_container() {
-    podman exec -i -w "$ROOT" -e KVMHOST_VENV="$venv" -e HOME=/root \
+    podman exec -i -w "$ROOT" -e KVMHOST_VENV="$venv" -e HOME=/root -e KVMHOST_CONTROLLER=podman \
         -e PIP_DEFAULT_TIMEOUT="${PIP_DEFAULT_TIMEOUT:-180}" -e PIP_DISABLE_PIP_VERSION_CHECK=1 \
         "$name" bash -c '. scripts/env.sh && exec "$@"' _ "$@"
 }
