@@ -6,7 +6,7 @@
 #
 # The release the project venv has (see tests/requirements.txt) runs here on
 # Debian's Python; the others run in the Debian 13 controller container
-# (scripts/controller.sh) with the venv of tests/controller/ansible-core-X.txt.
+# (scripts/controller.sh) with the venv of tests/requirements-ansible-core-X.txt.
 # Each run uses the controller Python of its venv (never a hard-coded one:
 # on a target-only Python ansible-test leaves the controller plugins out), and
 # its junit results are checked: a skipped or missing test fails the run.
@@ -122,7 +122,7 @@ for series in ${KVMHOST_CORES:-$KVMHOST_CORE_SERIES}; do
         status=0
         (run_one "$command" "$label" "$@") 2>&1 | tee "$here/.cache/ansible-test-$command-$series.log" || status=$?
     else
-        version=$(sed -n 's/^ansible-core==//p' "$here/tests/controller/ansible-core-$series.txt")
+        version=$(sed -n 's/^ansible-core==//p' "$here/tests/requirements-ansible-core-$series.txt")
         label="ansible-core $version"
         status=0
         bash "$here/scripts/controller.sh" "$series" bash scripts/ansible-test.sh --one "$command" "$label" "$@" \

@@ -8,7 +8,7 @@
 # - The container boots systemd as PID 1 (it is also a real libvirt host, the
 #   target of the molecule run with connection local), the command runs in it
 #   through `podman exec` in the repository, mounted at its own path.
-# - The venv for SERIES comes from tests/controller/ansible-core-SERIES.txt and
+# - The venv for SERIES comes from tests/requirements-ansible-core-SERIES.txt and
 #   lives in .cache/controller/venv-SERIES (created inside the container, so
 #   with the image's Python); it is rebuilt only when that file's sha256 or
 #   the image's Python changes.
@@ -22,10 +22,10 @@ ROOT=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 series=${1:?usage: $0 SERIES COMMAND [ARG...]}
 shift
 [ $# -gt 0 ] || { echo "usage: $0 SERIES COMMAND [ARG...]" >&2; exit 2; }
-req="$ROOT/tests/controller/ansible-core-$series.txt"
+req="$ROOT/tests/requirements-ansible-core-$series.txt"
 if [ ! -f "$req" ]; then
-    known=("$ROOT"/tests/controller/ansible-core-*.txt)
-    known=("${known[@]##*/ansible-core-}")
+    known=("$ROOT"/tests/requirements-ansible-core-*.txt)
+    known=("${known[@]##*/requirements-ansible-core-}")
     echo "controller: no requirements for ansible-core $series ($req); known: ${known[*]%.txt}" >&2
     exit 2
 fi

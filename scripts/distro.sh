@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the per-distribution scenario (molecule/distro) for one row of
-# molecule/distro/distros.yml. Needs registry and package mirror access, so
+# molecule/distro/vars/distros.yml. Needs registry and package mirror access, so
 # make test does not run it; CI that has them runs every row.
 # Usage: scripts/distro.sh NAME [MOLECULE_ACTION]     (action default: test)
 set -euo pipefail
@@ -14,8 +14,8 @@ action=${2:-test}
 row=$(python3 - "$name" <<'PY'
 import sys
 import yaml
-with open("molecule/distro/distros.yml", encoding="utf-8") as f:
-    table = yaml.safe_load(f)
+with open("molecule/distro/vars/distros.yml", encoding="utf-8") as f:
+    table = yaml.safe_load(f)["kvmhost_test_distros"]
 name = sys.argv[1]
 if name not in table:
     sys.exit(f"unknown distribution {name!r}; known: {', '.join(sorted(table))}")

@@ -384,7 +384,7 @@ def test_testing_page_per_distribution_images_and_modes():
     page = (DOCS / "testing.md").read_text(encoding="utf-8")
     table = page.split("### Per-distribution scenarios", 1)[1]
     row = next(line for line in table.splitlines() if line.startswith("| `distro` |"))
-    distros = load_yaml(ROOT / "molecule" / "distro" / "distros.yml")
+    distros = load_yaml(ROOT / "molecule" / "distro" / "vars" / "distros.yml")["kvmhost_test_distros"]
     assert distros
     for name, entry in distros.items():
         assert entry["image"] and not entry["image"].startswith("localhost/"), name
