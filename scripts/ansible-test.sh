@@ -89,7 +89,7 @@ PY
                        'tests/unit/plugins/modules/*__init__.py' 'tests/unit/plugins/module_utils/*__init__.py')" ]; then
                 skip+=(--skip-test empty-init)
             fi
-            mapfile -t expected < <(ansible-test sanity --list-tests --python "$python" "${skip[@]}" 2>/dev/null)
+            mapfile -t expected < <(ansible-test sanity --list-tests --python "$python" "${skip[@]}" "$@" 2>/dev/null)
             ansible-test sanity --python "$python" --venv --color no --junit "${skip[@]}" "$@" || rc=$?
             ;;
         units)
