@@ -31,9 +31,11 @@ mkdir -p "$ROOT/.cache"
 # --- 1. system packages ---------------------------------------------------------
 # podman + runc (crun fails on this hybrid cgroup host), rootless helpers podman
 # expects, debootstrap + keyring + xz for the base images, iproute2 for testinfra,
-# python3-venv for the project venv.
+# python3-venv for the project venv, shellcheck so ansible-test's shellcheck
+# sanity test runs instead of being skipped, git for ansible-test's file list.
 PACKAGES=(podman runc uidmap slirp4netns fuse-overlayfs debootstrap
-          debian-archive-keyring iproute2 xz-utils ca-certificates python3-venv)
+          debian-archive-keyring iproute2 xz-utils ca-certificates python3-venv
+          shellcheck git)
 missing=()
 for p in "${PACKAGES[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -54,17 +56,24 @@ else
 fi
 
 # --- 2. project venv --------------------------------------------------------------
+# Always Debian's own interpreter: a python3 found first on PATH (pyenv, a
+# hand-built one) is not what a user's fresh Debian 12 has.
+SYSTEM_PYTHON=/usr/bin/python3
 REQ="$ROOT/tests/requirements.txt"
 [ -f "$REQ" ] || die "$REQ not found"
 want=$(sha256sum "$REQ" | cut -d' ' -f1)
 have=$(cat "$ROOT/.venv/.requirements.sha256" 2>/dev/null || true)
+# A venv made from another interpreter (home is not /usr/bin) is rebuilt.
+if ! grep -qx 'home = /usr/bin' "$ROOT/.venv/pyvenv.cfg" 2>/dev/null; then
+    rm -rf "$ROOT/.venv"
+fi
 if [ "$want" = "$have" ] && "$ROOT/.venv/bin/python" -c '' 2>/dev/null; then
     step "venv: up to date (.venv, requirements sha256 ${want:0:12})"
 else
     t=$(date +%s.%N)
     if ! "$ROOT/.venv/bin/python" -c '' 2>/dev/null; then
         rm -rf "$ROOT/.venv"
-        run_logged "$ROOT/.cache/bootstrap-venv.log" python3 -m venv "$ROOT/.venv"
+        run_logged "$ROOT/.cache/bootstrap-venv.log" "$SYSTEM_PYTHON" -m venv "$ROOT/.venv"
     fi
     rm -f "$ROOT/.venv/.requirements.sha256"
     run_logged "$ROOT/.cache/bootstrap-pip.log" \

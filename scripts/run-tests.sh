@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Run test stages in order, keep going after a failure so one run shows every
 # problem, print each stage's time, and end with a summary line.
-# Usage: scripts/run-tests.sh STAGE... (lint sanity units pytest molecule)
+# Usage: scripts/run-tests.sh STAGE... (lint sanity units pytest molecule newest)
+#   sanity, units: on every supported ansible-core (KVMHOST_CORE_SERIES, see
+#                  scripts/ansible-test.sh); lint, pytest, molecule: on the
+#                  project venv's; newest: ansible-lint and the debian13-local
+#                  scenario on the newest ansible-core, in the controller container.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 1
@@ -14,10 +18,20 @@ stage_units() { bash scripts/ansible-test.sh units; }
 stage_pytest() {
   bash tests/images/build.sh && pytest -q -p no:cacheprovider tests/harness tests/host
 }
+stage_newest() {
+  local newest=${KVMHOST_CORE_SERIES##* } rc=0
+  echo "--- ansible-lint on ansible-core $newest"
+  bash scripts/controller.sh "$newest" bash -c \
+    'ansible --version | head -n1 && ansible-lint --profile production --strict' || rc=1
+  echo "--- molecule scenario debian13-local on ansible-core $newest"
+  bash scripts/controller.sh "$newest" bash -c \
+    'ansible --version | head -n1 && molecule test -s debian13-local' || rc=1
+  return $rc
+}
 stage_molecule() {
   bash tests/images/build.sh || return 1
   local rc=0 scenario
-  for scenario in ${SCENARIOS:-default modular switch skip hardening migration}; do
+  for scenario in ${SCENARIOS:-default debian13 modular switch skip hardening migration}; do
     echo "--- molecule scenario: $scenario"
     local t0=$SECONDS
     if molecule test -s "$scenario"; then
@@ -34,7 +48,7 @@ passed=0 failed=0 summary=()
 start=$SECONDS
 for stage in "$@"; do
   if ! declare -F "stage_$stage" >/dev/null; then
-    echo "unknown stage: $stage (allowed: lint sanity units pytest molecule)" >&2
+    echo "unknown stage: $stage (allowed: lint sanity units pytest molecule newest)" >&2
     exit 2
   fi
   echo "=== $stage"

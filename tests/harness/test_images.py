@@ -21,6 +21,8 @@ CONTAINERS_CONF = ROOT / ".cache" / "containers.conf"
 BASE_BOOKWORM = "localhost/kvmhost-test/base:bookworm"
 BASE_TRIXIE = "localhost/kvmhost-test/base:trixie"
 MONOLITHIC = "localhost/kvmhost-test/libvirt-monolithic:bookworm"
+MONOLITHIC_TRIXIE = "localhost/kvmhost-test/libvirt-monolithic:trixie"
+CONTROLLER = "localhost/kvmhost-test/controller:trixie"
 MODULAR = "localhost/kvmhost-test/libvirt-modular:trixie"
 
 MODULAR_DAEMONS = [
@@ -155,10 +157,16 @@ def test_base_boots_systemd(container, image):
     assert ctr.out("systemctl --failed --no-legend --plain") == ""
 
 
-def test_monolithic_libvirtd_socket_activation(container):
-    ctr = container(MONOLITHIC)
+@pytest.mark.parametrize("image, release", [(MONOLITHIC, "12"), (MONOLITHIC_TRIXIE, "13")])
+def test_monolithic_libvirtd_socket_activation(container, image, release):
+    ctr = container(image)
     assert ctr.out("cat /proc/1/comm") == "systemd"
+    # Debian 13 pulls in polkitd, whose sandbox needs the image's drop-in here.
     assert ctr.out("systemctl --failed --no-legend --plain") == ""
+    assert ctr.out(". /etc/os-release && echo $VERSION_ID") == release
+    # virtlockd is in libvirt-daemon-system on 12, libvirt-daemon-lock on 13.
+    for unit in ("virtlogd.socket", "virtlockd.socket"):
+        ctr.run(f"systemctl cat {unit} >/dev/null")
     # Fresh Debian host: Debian's packages enable libvirtd and its sockets.
     assert ctr.out("systemctl is-enabled libvirtd.socket") == "enabled"
     if unit_state(ctr, "libvirtd.socket") != "active":
@@ -226,3 +234,15 @@ def test_tuned_virtual_host_profile(container, image):
     assert wait_for(lambda: unit_state(ctr, "tuned.service") == "active"), ctr.journal()
     ctr.run("tuned-adm profile virtual-host")
     assert ctr.out("tuned-adm active") == "Current active profile: virtual-host"
+
+
+def test_controller_image(container):
+    """The controller for ansible-core 2.20+: a Python those releases accept,
+    venvs, shellcheck for the sanity test, git for ansible-test."""
+    ctr = container(CONTROLLER)
+    assert ctr.out("systemctl --failed --no-legend --plain") == ""
+    assert ctr.run("python3 -c 'import sys; assert sys.version_info >= (3, 12)'",
+                   check=False).returncode == 0
+    ctr.run("python3 -m venv /tmp/v && /tmp/v/bin/python -m pip --version")
+    ctr.run("shellcheck --version && git --version")
+    assert ctr.out("virsh -c qemu:///system version | grep -c 'Running hypervisor: QEMU'") == "1"

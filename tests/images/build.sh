@@ -2,8 +2,8 @@
 # Build the kvmhost.setup test images locally (never pulled from a registry).
 #
 # Usage: tests/images/build.sh [IMAGE ...]      (no argument: all images)
-#   IMAGE: base-bookworm base-trixie libvirt-monolithic libvirt-modular
-#          (or "base" for both base images)
+#   IMAGE: base-bookworm base-trixie libvirt-monolithic libvirt-monolithic-trixie
+#          libvirt-modular controller (or "base" for both base images)
 #
 # Each image is tagged with a content hash of its recipe (the files of its
 # recipe directory, the suite, and the parent image's hash), e.g.
@@ -23,17 +23,27 @@ LOG_DIR="$ROOT/.cache/image-logs"
 # Bump when the way base images are assembled (below) changes meaningfully.
 BASE_BUILDER_VERSION=1
 
-ALL_IMAGES=(base-bookworm base-trixie libvirt-monolithic libvirt-modular)
+ALL_IMAGES=(base-bookworm base-trixie libvirt-monolithic libvirt-monolithic-trixie
+            libvirt-modular controller)
 
 declare -A ALIAS=(
     [base-bookworm]="$KVMHOST_IMAGE_BASE_BOOKWORM"
     [base-trixie]="$KVMHOST_IMAGE_BASE_TRIXIE"
     [libvirt-monolithic]="$KVMHOST_IMAGE_LIBVIRT_MONOLITHIC"
+    [libvirt-monolithic-trixie]="$KVMHOST_IMAGE_LIBVIRT_MONOLITHIC_TRIXIE"
     [libvirt-modular]="$KVMHOST_IMAGE_LIBVIRT_MODULAR"
+    [controller]="$KVMHOST_IMAGE_CONTROLLER"
 )
 declare -A PARENT=(
     [libvirt-monolithic]=base-bookworm
+    [libvirt-monolithic-trixie]=base-trixie
     [libvirt-modular]=base-trixie
+    [controller]=libvirt-monolithic-trixie
+)
+# Images built from another image's recipe directory (same Containerfile,
+# another parent): Debian 13's monolithic libvirt is packaged like Debian 12's.
+declare -A RECIPE=(
+    [libvirt-monolithic-trixie]=libvirt-monolithic
 )
 declare -A HASH=()   # image key -> recipe hash, filled by ensure_image
 
@@ -127,7 +137,8 @@ build_containerfile() {
     run_step "$key" podman build --pull=never "${net[@]}" \
         --build-arg "BASE_IMAGE=$parent_tag" \
         --label "org.kvmhost.recipe-hash=$hash" \
-        -f "$IMAGES_DIR/$key/Containerfile" -t "$hashtag" "$IMAGES_DIR/$key"
+        -f "$IMAGES_DIR/${RECIPE[$key]:-$key}/Containerfile" -t "$hashtag" \
+        "$IMAGES_DIR/${RECIPE[$key]:-$key}"
 }
 
 ensure_image() {
@@ -141,8 +152,8 @@ ensure_image() {
     case "$key" in
         base-*) dir="$IMAGES_DIR/base"
                 hash=$(recipe_hash "$dir" "base" "${key#base-}" "$BASE_BUILDER_VERSION") ;;
-        *)      dir="$IMAGES_DIR/$key"
-                hash=$(recipe_hash "$dir" "$key" "parent=$parent_tag") ;;
+        *)      dir="$IMAGES_DIR/${RECIPE[$key]:-$key}"
+                hash=$(recipe_hash "$dir" "${RECIPE[$key]:-$key}" "parent=$parent_tag") ;;
     esac
     local hashtag="$alias-$hash"
     if podman image exists "$hashtag"; then
@@ -169,7 +180,8 @@ else
     for arg in "$@"; do
         case "$arg" in
             base) targets+=(base-bookworm base-trixie) ;;
-            base-bookworm|base-trixie|libvirt-monolithic|libvirt-modular) targets+=("$arg") ;;
+            base-bookworm|base-trixie|libvirt-monolithic|libvirt-monolithic-trixie|libvirt-modular|controller)
+                targets+=("$arg") ;;
             *) die "unknown image '$arg' (known: base ${ALL_IMAGES[*]})" ;;
         esac
     done
