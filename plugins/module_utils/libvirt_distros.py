@@ -44,6 +44,9 @@ _DEB_PACKAGES = {
     'drivers': {},
     'driver_default': None,
     'modular_note': 'Debian and Ubuntu ship no modular daemons: use mode=monolithic',
+    # (distribution, since major, daemon -> package): Debian 13 moved virtlockd into its own
+    # package, which libvirt-daemon-system only recommends
+    'moved': (('debian', 13, {'virtlockd': 'libvirt-daemon-lock'}),),
 }
 
 # names are normalised: lower case, no blanks, dashes or underscores
@@ -135,6 +138,10 @@ def package_hint(unit, facts):
     if daemon is None or row is None:
         return None, None
     packages = row['packages']
+    name, major = _norm(_fact(facts, 'distribution')), major_version(facts)
+    for dist, since, moved in packages.get('moved', ()):
+        if name == dist and major is not None and major >= since and daemon in moved:
+            return moved[daemon], None
     if daemon in packages['daemons']:
         return packages['daemons'][daemon], None
     if packages['driver_default'] is None:

@@ -146,12 +146,14 @@ options:
       - Empty keeps the unit's own. The group must exist before the socket starts.
     type: str
     default: ''
+    version_added: 0.2.0
   socket_mode:
     description:
       - Mode of the same read-write sockets (octal, such as V(0660)), in the same drop-in.
         Empty keeps the unit's own.
     type: str
     default: ''
+    version_added: 0.2.0
   listen_address:
     description:
       - Address the remote C(-tls)/C(-tcp) socket among the wanted units listens on
@@ -160,6 +162,7 @@ options:
       - Needs O(remote) set to V(tls) or V(tcp) (or a remote socket in O(units)).
     type: str
     default: ''
+    version_added: 0.2.0
   tls_ca_cert:
     description: CA certificate that must exist for O(remote=tls).
     type: path
@@ -193,6 +196,7 @@ options:
     type: list
     elements: str
     default: []
+    version_added: 0.2.0
   lock_timeout:
     description:
       - Seconds to wait for the host lock (C(/run/lock/kvmhost-setup-libvirt-daemons.lock)) that
@@ -202,6 +206,7 @@ options:
       - Not taken in check mode, which changes nothing.
     type: int
     default: 300
+    version_added: 0.2.0
 notes:
   - In check mode, wanted units that are not installed yet (an earlier task would install them)
     are reported as warnings and the plan assumes freshly installed units; outside check mode
@@ -339,6 +344,7 @@ hypervisor_services:
   type: list
   elements: str
   sample: [virtqemud.service]
+  version_added: 0.2.0
 unmasked:
   description:
     - Units this run unmasks (or would unmask, in check mode) because they are wanted or
@@ -348,6 +354,7 @@ unmasked:
   type: list
   elements: str
   sample: [virtqemud-admin.socket]
+  version_added: 0.2.0
 step:
   description: The failing C(systemctl) command.
   returned: when a step failed

@@ -59,3 +59,12 @@ def test_every_family_has_one_row_and_a_default():
     assert sorted(families) == sorted(set(families))
     for family in families:
         assert default_mode(FAMILY_FACTS[family])[0] in ('modular', 'monolithic')
+
+
+@pytest.mark.parametrize('facts, package', [
+    ({'distribution': 'Debian', 'distribution_major_version': '13'}, 'libvirt-daemon-lock'),
+    ({'distribution': 'Debian', 'distribution_major_version': '12'}, 'libvirt-daemon-system'),
+    ({'distribution': 'Ubuntu', 'distribution_major_version': '24'}, 'libvirt-daemon-system'),
+])
+def test_virtlockd_moved_out_of_libvirt_daemon_system_in_debian_13(facts, package):
+    assert package_hint('virtlockd.socket', facts) == (package, None)
