@@ -804,8 +804,10 @@ class Run(object):
     def drift(self, states, dropins):
         settings = self.settings()
         drift = verify(self.wanted, states, self.other, self.params['other_mode_units'], self.request['extra'])
+        # only the settings asked for: removing the drop-in of a setting turned off is the
+        # apply's business, not a verification's
         drift.extend({'unit': unit, 'reason': 'drop-in {0} is not as wanted'.format(dropin_path(unit))}
-                     for unit, dummy, dummy2 in dropin_changes(settings, dropins))
+                     for unit, dummy, after in dropin_changes(settings, dropins) if after is not None)
         return drift + settings_drift(settings, states, is_running)
 
     def converge(self, done, daemon_reload):

@@ -34,6 +34,14 @@ def load_yaml(path: Path):
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+# ansible-core's own CONTROLLER_PYTHON_VERSIONS (ansible_test constants) per supported release
+CONTROLLER_PYTHONS = {
+    "2.19": ["3.11", "3.12", "3.13"],
+    "2.20": ["3.12", "3.13", "3.14"],
+    "2.21": ["3.12", "3.13", "3.14"],
+}
+
+
 def readme_support() -> dict[str, list[str]]:
     """{'2.19': ['3.11', ...], ...} from the README's ansible-core support table."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")

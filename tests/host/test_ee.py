@@ -15,7 +15,7 @@ import tarfile
 
 import pytest
 
-from hostutil import ARTIFACT_NAME, GALAXY, ROOT, load_yaml, readme_support, run, tool
+from hostutil import ARTIFACT_NAME, CONTROLLER_PYTHONS, GALAXY, ROOT, load_yaml, readme_support, run, tool
 
 EE_FILE = ROOT / "execution-environment.yml"
 # ansible-builder 3.x accepts exactly these top-level sections.
@@ -44,7 +44,9 @@ def test_ee_runs_the_newest_supported_ansible_core_on_a_python_it_supports(ee):
     core = re.fullmatch(r"ansible-core==(\d+\.\d+)\.\d+", deps["ansible_core"]["package_pip"])
     assert core and core.group(1) == newest_core(), deps["ansible_core"]
     python = re.fullmatch(r"python(3\.\d+)", deps["python_interpreter"]["package_system"])
-    assert python and python.group(1) in readme_support()[core.group(1)]
+    # the EE is built on an RPM base image (RHEL's python3.12), which make test cannot pull:
+    # a Python ansible-core supports as a controller, not one of the README's tested rows
+    assert python and python.group(1) in CONTROLLER_PYTHONS[core.group(1)]
     assert deps["python_interpreter"]["python_path"] == f"/usr/bin/python{python.group(1)}"
     pinned_runner = re.search(r"^ansible-runner==(\S+)$", (ROOT / "tests" / "requirements.txt").read_text(), re.M)
     assert deps["ansible_runner"]["package_pip"] == f"ansible-runner=={pinned_runner.group(1)}", (

@@ -10,7 +10,6 @@ Run on the host with the project venv:  .venv/bin/pytest -q tests/host/test_hard
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import re
 import subprocess
@@ -60,12 +59,12 @@ def generator():
 
 
 def _module_options() -> set:
-    """Option names from the module's DOCUMENTATION (read without importing Ansible)."""
-    tree = ast.parse(MODULE.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DOCUMENTATION" for t in node.targets):
-            return set(yaml.safe_load(node.value.value)["options"])
-    raise AssertionError(f"no DOCUMENTATION in {MODULE}")
+    """Option names of the module as ansible-doc shows them, doc fragments merged in (by the
+    same code that renders docs/plugins.md, read without importing Ansible)."""
+    spec = importlib.util.spec_from_file_location("gen_plugin_docs", ROOT / "scripts" / "gen-plugin-docs.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    return set(generator.module_docs(MODULE, ROOT)["doc"]["options"])
 
 
 def _role_variables() -> set:

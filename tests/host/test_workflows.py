@@ -11,9 +11,8 @@ import json
 import re
 import sys
 
-import pytest
 
-from hostutil import ROOT, load_yaml, readme_support, run, tool
+from hostutil import CONTROLLER_PYTHONS, ROOT, load_yaml, readme_support, run, tool
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 
@@ -84,14 +83,6 @@ def test_default_permissions_are_empty_and_jobs_read_only():
 
 
 # --- the matrix is the support table ------------------------------------------------
-
-
-# ansible-core's own CONTROLLER_PYTHON_VERSIONS (ansible_test constants) per release
-CONTROLLER_PYTHONS = {
-    "2.19": ["3.11", "3.12", "3.13"],
-    "2.20": ["3.12", "3.13", "3.14"],
-    "2.21": ["3.12", "3.13", "3.14"],
-}
 
 
 def test_ansible_test_matrix_is_every_controller_python_of_the_supported_releases():

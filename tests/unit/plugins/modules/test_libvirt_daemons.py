@@ -977,3 +977,12 @@ def test_skip_with_units_reports_the_distribution_rule(env):
     result = run({'units': ['libvirtd.socket'], 'cicd_test': True})
     assert result['mode'] == 'monolithic'
     assert result['reason'].startswith('units: the listed units belong to the monolithic set (distribution default')
+
+
+def test_verified_without_socket_settings_does_not_flag_the_roles_dropins(env):
+    """A verification checks the settings it is asked for; removing a drop-in is the apply's."""
+    env.host(modular_qemu_host(socket_group='libvirt', socket_mode='0660'))
+    run(dict(QEMU_ONLY, socket_group='libvirt', socket_mode='0660'))
+    result = run(dict(QEMU_ONLY, state='verified'))
+    assert result['drift'] == []
+    assert dropin(env, 'virtqemud.socket') is not None
