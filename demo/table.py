@@ -28,7 +28,7 @@ def main(path):
         mark = "  changed" if old != new else ""
         print(f"{name:<{width}}  {old:<22}  {new:<22}{mark}")
     actions = applied.get("actions", [])
-    print(f"one module call, {len(actions)} systemctl call(s):")
+    print(f"one module call, {len(actions)} action(s) (systemctl commands and drop-ins written):")
     for action in actions:
         print(f"  {action}")
     return 0
