@@ -7,9 +7,11 @@
 
 Each family: the names Ansible's facts (and os-release ids) give its members, the
 os_family that stands for it when the name is unknown, the major version since which
-a fresh install runs libvirt's modular daemons (None: never), and the packages that
-ship each daemon's units (for "not installed" messages). The role's vars/ hold only
-what the package manager installs.
+a fresh install runs libvirt's modular daemons (None: never), the packages that ship
+each daemon's units (for "not installed" messages), and the packages the role
+installs. Releases that differ from their family say so in ``releases``. The names
+are checked against each distribution's own package metadata
+(tests/unit/plugins/module_utils/fixtures/packages/).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,9 +27,12 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     daemon_driver,
     unit_daemon,
 )
+from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
 
 # EL and Fedora split libvirt-daemon into per-driver packages; the storage daemon lives
 # in the -storage-core subpackage; virtproxyd is its own package (not installed by default).
+# qemu-kvm is QEMU for the host's own architecture; libvirt-daemon-kvm pulls in every
+# driver a KVM host needs.
 _RPM_PACKAGES = {
     'daemons': {
         MONOLITHIC_DAEMON: 'libvirt-daemon',
@@ -37,23 +42,64 @@ _RPM_PACKAGES = {
     },
     'drivers': {'storage': 'libvirt-daemon-driver-storage-core'},
     'driver_default': 'libvirt-daemon-driver-{0}',
+    # the spec has no vz package; for RHEL it builds no lxc, libxl, vbox or ch either
     'unpackaged_drivers': ('vz',),
+    'install': ('qemu-kvm', 'libvirt-daemon-kvm', 'libvirt-client', 'tuned'),
+    'install_remote': ('libvirt-daemon-proxy',),
 }
+_EL_PACKAGES = dict(_RPM_PACKAGES, unpackaged_drivers=('lxc', 'libxl', 'vbox', 'ch', 'vz'))
+# {qemu} stands for the QEMU system emulator of the host's architecture.
 _DEB_PACKAGES = {
     'daemons': dict((daemon, 'libvirt-daemon-system') for daemon in (MONOLITHIC_DAEMON,) + SHARED_DAEMONS),
     'drivers': {},
     'driver_default': None,
     'modular_note': 'Debian and Ubuntu ship no modular daemons: use mode=monolithic',
-    # (distribution, since major, daemon -> package): Debian 13 moved virtlockd into its own
-    # package, which libvirt-daemon-system only recommends
-    'moved': (('debian', 13, {'virtlockd': 'libvirt-daemon-lock'}),),
+    'install': ('libvirt-daemon-system', 'libvirt-clients', '{qemu}', 'qemu-utils', 'tuned'),
+    'install_remote': (),
+    'qemu': {'x86_64': 'qemu-system-x86', 'aarch64': 'qemu-system-arm', 'ppc64le': 'qemu-system-ppc',
+             's390x': 'qemu-system-s390x'},
+    'qemu_default': 'qemu-system-x86',
+    # Releases that differ from the family (distribution, since major version, until the
+    # major version where given):
+    # - qemu: the QEMU emulator packages for these architectures instead;
+    # - daemons: the packages that ship these daemons instead;
+    # - install: installed besides the family's list;
+    # - hwe: an opt-in stack whose packages conflict with the base ones. A host that has
+    #   any of ``detect`` installed keeps that stack: each base name in ``replace`` becomes
+    #   its counterpart, or is left out (None) where the stack has no counterpart known.
+    'releases': (
+        # Debian 12 builds s390x's emulator into qemu-system-misc; 13 has qemu-system-s390x.
+        {'distribution': 'debian', 'since': 0, 'until': 13, 'qemu': {'s390x': 'qemu-system-misc'}},
+        # Debian 13 moved virtlockd into its own package, which libvirt-daemon-system only
+        # recommends: without it virtlockd.socket, which both modes use, is missing.
+        {'distribution': 'debian', 'since': 13,
+         'daemons': {'virtlockd': 'libvirt-daemon-lock'},
+         'install': ('libvirt-daemon-lock', 'libvirt-daemon-plugin-lockd')},
+        # Ubuntu 26.04 splits virtlockd out as Debian 13 does, and has an opt-in -hwe stack
+        # (libvirt and QEMU of a newer release) whose packages all conflict with the base
+        # stack's: only x86's emulator has a counterpart.
+        {'distribution': 'ubuntu', 'since': 26,
+         'daemons': {'virtlockd': 'libvirt-daemon-lock'},
+         'install': ('libvirt-daemon-lock', 'libvirt-daemon-plugin-lockd'),
+         'hwe': {'detect': ('libvirt-clients-hwe', 'libvirt-daemon-driver-qemu-hwe', 'libvirt-daemon-hwe',
+                            'libvirt-daemon-lock-hwe', 'libvirt-daemon-plugin-lockd-hwe',
+                            'libvirt-daemon-system-hwe', 'qemu-system-x86-hwe', 'qemu-utils-hwe',
+                            'ubuntu-virt-hwe'),
+                 'replace': {'libvirt-daemon-system': 'libvirt-daemon-system-hwe',
+                             'libvirt-clients': 'libvirt-clients-hwe',
+                             'libvirt-daemon-lock': 'libvirt-daemon-lock-hwe',
+                             'libvirt-daemon-plugin-lockd': 'libvirt-daemon-plugin-lockd-hwe',
+                             'qemu-system-x86': 'qemu-system-x86-hwe',
+                             'qemu-utils': 'qemu-utils-hwe',
+                             'qemu-system-arm': None, 'qemu-system-ppc': None, 'qemu-system-s390x': None}}},
+    ),
 }
 
 # names are normalised: lower case, no blanks, dashes or underscores
 DISTRIBUTIONS = (
     {'family': 'fedora', 'label': 'Fedora', 'names': ('fedora',), 'os_family': None,
      'modular_since': 35, 'packages': _RPM_PACKAGES},
-    {'family': 'el', 'label': 'EL', 'os_family': 'redhat', 'modular_since': 9, 'packages': _RPM_PACKAGES,
+    {'family': 'el', 'label': 'EL', 'os_family': 'redhat', 'modular_since': 9, 'packages': _EL_PACKAGES,
      'names': ('redhat', 'rhel', 'centos', 'centosstream', 'rocky', 'almalinux', 'alma', 'oraclelinux',
                'ol', 'oracle', 'scientific', 'eurolinux', 'navylinux', 'miraclelinux')},
     {'family': 'debian', 'label': 'Debian', 'os_family': 'debian', 'modular_since': None, 'packages': _DEB_PACKAGES,
@@ -131,6 +177,63 @@ def default_mode(facts):
         what, row['label'], since)
 
 
+def _releases(facts):
+    """The release rules of the table that apply to these facts, oldest first."""
+    row = distribution(facts)
+    if row is None:
+        return []
+    name, major = _norm(_fact(facts, 'distribution')), major_version(facts)
+    return [release for release in row['packages'].get('releases', ())
+            if release['distribution'] == name and major is not None
+            and release['since'] <= major < release.get('until', major + 1)]
+
+
+def hwe_packages(facts):
+    """The opt-in stack's package names to look for on this host (sorted), none for most."""
+    names = set()
+    for release in _releases(facts):
+        names.update(release.get('hwe', {}).get('detect', ()))
+    return sorted(names)
+
+
+def install_packages(facts, architecture, remote=False, installed=()):
+    """The packages the role installs on this host, in order.
+
+    ``architecture`` as Ansible's facts spell it (x86_64, aarch64, ...); ``remote``: the
+    host serves remote clients or the proxy; ``installed``: those of hwe_packages() that
+    the host has installed (a host on the opt-in stack keeps it)."""
+    row = distribution(facts)
+    if row is None:
+        return []
+    packages = row['packages']
+    releases = _releases(facts)
+    qemu_names = dict(packages.get('qemu', {}))
+    for release in releases:
+        qemu_names.update(release.get('qemu', {}))
+    qemu = qemu_names.get(architecture, packages.get('qemu_default'))
+    names = [name.format(qemu=qemu) for name in packages['install']]
+    if remote:
+        names.extend(packages['install_remote'])
+    on_stack = set(installed)
+    for release in releases:
+        names.extend(release.get('install', ()))
+        hwe = release.get('hwe', {})
+        if on_stack & set(hwe.get('detect', ())):
+            replace = hwe['replace']
+            names = [replace.get(name, name) for name in names]
+    return unique(name for name in names if name is not None)
+
+
+def parse_dpkg_installed(text):
+    """Names that ``dpkg-query -W -f '${Package} ${db:Status-Status}\\n'`` reports installed."""
+    names = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[1] == 'installed':
+            names.append(fields[0])
+    return sorted(set(names))
+
+
 def package_hint(unit, facts):
     """(package or None, note or None): what ships a catalogued unit on this distribution."""
     daemon = unit_daemon(unit)
@@ -138,10 +241,9 @@ def package_hint(unit, facts):
     if daemon is None or row is None:
         return None, None
     packages = row['packages']
-    name, major = _norm(_fact(facts, 'distribution')), major_version(facts)
-    for dist, since, moved in packages.get('moved', ()):
-        if name == dist and major is not None and major >= since and daemon in moved:
-            return moved[daemon], None
+    for release in _releases(facts):
+        if daemon in release.get('daemons', {}):
+            return release['daemons'][daemon], None
     if daemon in packages['daemons']:
         return packages['daemons'][daemon], None
     if packages['driver_default'] is None:

@@ -336,6 +336,18 @@ diff:
   type: list
   elements: dict
   sample: [{before: {libvirtd.socket: enabled/active}, after: {libvirtd.socket: masked/inactive}}]
+packages:
+  description:
+    - The packages the role installs on this host, from the collection's distribution table:
+      its family and release, the architecture, and the proxy package when O(remote) or
+      O(proxy) asks for it. On a release with an opt-in stack of conflicting packages
+      (Ubuntu 26.04's C(-hwe) stack), a host that has any of them installed gets that
+      stack's names. Empty for a distribution the table does not know.
+  returned: when O(state=probed)
+  type: list
+  elements: str
+  sample: [qemu-kvm, libvirt-daemon-kvm, libvirt-client, tuned]
+  version_added: 0.3.0
 hypervisor_services:
   description:
     - The hypervisor services among the wanted units (C(virtqemud.service), C(libvirtd.service), ...),
@@ -388,6 +400,7 @@ stderr:
 import fcntl
 import glob
 import os
+import platform
 import tempfile
 import time
 
@@ -406,7 +419,12 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     service_unit,
     unit_daemon,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros import missing_text
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros import (
+    hwe_packages,
+    install_packages,
+    missing_text,
+    parse_dpkg_installed,
+)
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins import (
     dropin_changes,
     dropin_path,
@@ -499,6 +517,17 @@ def host_facts(module):
     """The distribution facts exactly as Ansible's own fact gathering spells them ('CentOS', 'AlmaLinux')."""
     facts = DistributionFactCollector().collect(module=module)
     return dict((key, facts.get(key, '')) for key in ('distribution', 'distribution_major_version', 'os_family'))
+
+
+def installed_packages(module, names):
+    """Those of ``names`` that dpkg has installed; none where there is no dpkg."""
+    dpkg_query = module.get_bin_path('dpkg-query')
+    if not names or not dpkg_query:
+        return []
+    # exit code 1 only says that some names are unknown to dpkg
+    dummy, out, dummy = module.run_command([dpkg_query, '-W', '-f', '${Package} ${db:Status-Status}\n', '--'] + names,
+                                           environ_update=C_LOCALE)
+    return parse_dpkg_installed(out)
 
 
 def systemd_offline():
@@ -704,10 +733,19 @@ class Run(object):
         self.result.update(mode=mode, reason=reason, wanted=self.wanted_for(mode))
         self.refuse_unsafe_remote(mode)
         self.result.update(skipped=True, skip_reason=why)
+        if self.params['state'] == 'probed':
+            self.result['packages'] = self.packages()
 
     def probed(self):
         self.look()
         self.result['units'] = report(self.current, self.request['extra'])
+        self.result['packages'] = self.packages()
+
+    def packages(self):
+        """What the role installs here (packages need no systemd, so skips report them too)."""
+        return install_packages(self.facts, platform.machine(),
+                                remote=self.params['remote'] != 'none' or self.params['proxy'],
+                                installed=installed_packages(self.module, hwe_packages(self.facts)))
 
     def verified(self):
         self.look()
