@@ -338,9 +338,9 @@ diff:
   sample: [{before: {libvirtd.socket: enabled/active}, after: {libvirtd.socket: masked/inactive}}]
 packages:
   description:
-    - The packages the role installs on this host, from the collection's distribution table:
-      its family and release, the architecture, and the proxy package when O(remote) or
-      O(proxy) asks for it. On a release with an opt-in stack of conflicting packages
+    - The packages the role installs on this host, from the collection's distribution table
+      (by its family and release and the architecture), with the proxy package when O(remote)
+      or O(proxy) asks for it. On a release with an opt-in stack of conflicting packages
       (Ubuntu 26.04's C(-hwe) stack), a host that has any of them installed gets that
       stack's names. Empty for a distribution the table does not know.
   returned: when O(state=probed)
