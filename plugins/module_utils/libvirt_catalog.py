@@ -81,11 +81,6 @@ def daemon_driver(daemon):
     return None
 
 
-def daemon_socket_kinds(daemon):
-    """Socket kinds a daemon ships, in unit order."""
-    return _DAEMON_SOCKETS[daemon]
-
-
 def socket_unit(daemon, kind):
     """Name of a daemon's socket unit of one kind ('virtqemud', 'ro' -> 'virtqemud-ro.socket')."""
     return daemon + _SOCKET_SUFFIX[kind]
@@ -104,14 +99,6 @@ def all_known_units():
     """Every catalogued libvirt unit, monolithic, modular and shared (what the probe asks for)."""
     units = []
     for daemon in ALL_DAEMONS:
-        units.extend(daemon_units_all(daemon))
-    return units
-
-
-def shared_units():
-    """virtlogd and virtlockd units: used by both modes, never stopped or masked."""
-    units = []
-    for daemon in SHARED_DAEMONS:
         units.extend(daemon_units_all(daemon))
     return units
 
@@ -179,14 +166,6 @@ def is_shared_unit(unit):
     """True for virtlogd*/virtlockd* units (also ones the catalogue does not list)."""
     name = unit.split('@', 1)[0].split('.', 1)[0]
     return any(name == d or name.startswith(d + '-') for d in SHARED_DAEMONS)
-
-
-def main_socket_of(unit):
-    """Main socket of a catalogued daemon's unit ('virtqemud.service' -> 'virtqemud.socket')."""
-    daemon = unit_daemon(unit)
-    if daemon is None:
-        return None
-    return socket_unit(daemon, 'main')
 
 
 def is_read_write_socket(unit):

@@ -137,12 +137,6 @@ def distribution(facts):
     return None
 
 
-def distro_family(facts):
-    """'el', 'fedora', 'debian' or 'unknown'."""
-    row = distribution(facts)
-    return row['family'] if row else 'unknown'
-
-
 def major_version(facts):
     """Major version as an int, None when missing or not numeric."""
     for key in ('distribution_major_version', 'distribution_version'):

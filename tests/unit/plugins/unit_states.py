@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import SHARED_DAEMONS, daemon_units_all
+
 _SUB = {'socket': 'listening', 'service': 'running'}
 
 
@@ -41,3 +43,8 @@ def missing(unit=''):
 def host(units, maker):
     """{unit: maker(unit)} for every unit."""
     return dict((unit, maker(unit)) for unit in units)
+
+
+def shared_units():
+    """virtlogd's and virtlockd's units, which both modes use."""
+    return [unit for daemon in SHARED_DAEMONS for unit in daemon_units_all(daemon)]

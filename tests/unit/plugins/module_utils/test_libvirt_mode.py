@@ -13,13 +13,12 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     all_known_units,
     daemon_units_all,
     mode_units,
-    shared_units,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import LibvirtInputError
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros import distro_family, major_version
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros import distribution, major_version
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import mode_of_units
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_mode import decide_mode
-from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, missing, off, on, state
+from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, missing, off, on, shared_units, state
 
 
 def facts(dist, major, family=None):
@@ -216,8 +215,9 @@ def test_decide_mode_bad_input(kwargs, names):
     ({'os_family': 'Debian'}, 'debian'),
     ({}, 'unknown'),
 ])
-def test_distro_family(host_facts, family):
-    assert distro_family(host_facts) == family
+def test_distribution_family(host_facts, family):
+    row = distribution(host_facts)
+    assert (row['family'] if row else 'unknown') == family
 
 
 @pytest.mark.parametrize('host_facts, major', [

@@ -14,7 +14,6 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     daemon_units_all,
     mode_units,
     other_mode_units,
-    shared_units,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import LibvirtInputError
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import (
@@ -31,7 +30,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import 
     verify,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_units import daemon_units
-from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, masked, missing, off, on, state
+from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, masked, missing, off, on, shared_units, state
 
 MONO_SOCKETS = ['libvirtd.socket', 'libvirtd-ro.socket', 'libvirtd-admin.socket']
 QEMU_NET = daemon_units_all('virtqemud') + daemon_units_all('virtnetworkd')

@@ -19,11 +19,10 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     all_known_units,
     daemon_units_all,
     mode_units,
-    shared_units,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_dropins
 from ansible_collections.kvmhost.setup.plugins.modules import libvirt_daemons
-from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, masked, missing, off, on, state
+from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, masked, missing, off, on, shared_units, state
 
 try:
     from ansible.module_utils.testing import patch_module_args
