@@ -411,6 +411,7 @@ from ansible.module_utils.facts.system.distribution import DistributionFactColle
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
     DEFAULT_DRIVERS,
     DRIVERS,
+    REMOTES,
     SOCKET_KINDS,
     all_known_units,
     guest_status_dirs,
@@ -433,6 +434,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins impo
     wanted_settings,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import (
+    OVERRIDES,
     LibvirtInputError,
     validate_request,
 )
@@ -481,10 +483,10 @@ C_LOCALE = {'LC_ALL': 'C'}
 
 ARGUMENT_SPEC = dict(
     state=dict(type='str', default='started', choices=['started', 'probed', 'verified', 'restarted']),
-    mode=dict(type='str', default='auto', choices=['auto', 'modular', 'monolithic']),
+    mode=dict(type='str', default='auto', choices=list(OVERRIDES)),
     drivers=dict(type='list', elements='str', default=list(DEFAULT_DRIVERS), choices=list(DRIVERS)),
     sockets=dict(type='list', elements='str', default=list(SOCKET_KINDS), choices=list(SOCKET_KINDS)),
-    remote=dict(type='str', default='none', choices=['none', 'tls', 'tcp']),
+    remote=dict(type='str', default='none', choices=list(REMOTES)),
     proxy=dict(type='bool', default=False),
     units=dict(type='list', elements='str'),
     extra_units=dict(type='list', elements='str', default=[]),
