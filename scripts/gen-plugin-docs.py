@@ -90,15 +90,23 @@ def _strings(path: Path, names: tuple[str, ...]) -> dict:
 
 
 def with_fragments(doc: dict, root: Path) -> dict:
-    """The doc with the options of its collection doc fragments merged in, as ansible-doc does
-    (the plugin's own options win)."""
+    """The doc with its collection doc fragments (``name`` or ``name.variable``) merged in, as
+    ansible-doc does: options and attributes, the plugin's own values winning."""
     prefix = f"{COLLECTION}."
     for fragment in doc.get("extends_documentation_fragment") or []:
         if not fragment.startswith(prefix):
             raise SystemExit(f"doc fragment {fragment!r} is not this collection's: render it by hand")
-        path = root / "plugins" / "doc_fragments" / (fragment[len(prefix):] + ".py")
-        options = (yaml.safe_load(_strings(path, ("DOCUMENTATION",))["DOCUMENTATION"]) or {}).get("options", {})
+        name, dummy, variable = fragment[len(prefix):].partition(".")
+        variable = variable.upper() or "DOCUMENTATION"
+        path = root / "plugins" / "doc_fragments" / (name + ".py")
+        text = yaml.safe_load(_strings(path, (variable,))[variable]) or {}
+        options = text.get("options", {})
         doc["options"] = dict(sorted(dict(options, **doc.get("options", {})).items()))
+        attributes = dict((key, dict(value)) for key, value in text.get("attributes", {}).items())
+        for key, value in (doc.get("attributes") or {}).items():
+            attributes[key] = dict(attributes.get(key, {}), **value)
+        if attributes:
+            doc["attributes"] = dict(sorted(attributes.items()))
     return doc
 
 

@@ -47,8 +47,6 @@ attributes:
     support: full
     description: Returns the state of each unit before and after, as C(unit_file_state/active_state).
   platform:
-    support: full
-    platforms: linux
     description: Linux hosts with systemd.
 options:
   state:
@@ -217,6 +215,7 @@ notes:
     monolithic units conflict in systemd, so starting one set stops the daemon of the other anyway.
   - A unit that is only enabled until the next boot (C(enabled-runtime)) is enabled persistently.
 extends_documentation_fragment:
+  - kvmhost.setup.attributes
   - kvmhost.setup.libvirt_units
 seealso:
   - name: libvirt daemons

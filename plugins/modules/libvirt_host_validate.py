@@ -27,17 +27,6 @@ author:
 requirements:
   - C(virt-host-validate) (Debian and Ubuntu ship it in C(libvirt-daemon-common) or
     C(libvirt-clients), EL and Fedora in C(libvirt-client)); without it the module skips
-attributes:
-  check_mode:
-    support: full
-    description: The tool only reads the host, so it runs in check mode too and returns the same result.
-  diff_mode:
-    support: none
-    description: Never changes anything, so there is no diff.
-  platform:
-    support: full
-    platforms: linux
-    description: Linux hosts with libvirt.
 options:
   hypervisor:
     description:
@@ -53,6 +42,9 @@ options:
     type: str
     choices: [none, fail, warn]
     default: none
+extends_documentation_fragment:
+  - kvmhost.setup.attributes
+  - kvmhost.setup.attributes.read_only
 '''
 
 EXAMPLES = r'''

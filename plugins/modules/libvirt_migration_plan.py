@@ -26,17 +26,6 @@ author:
   - kvmhost.setup maintainers (@kvmhost)
 requirements:
   - virsh on the host, a client certificate for TLS (C(/etc/pki/libvirt/clientcert.pem))
-attributes:
-  check_mode:
-    support: full
-    description: Only reads, so it runs in check mode and returns the same plan.
-  diff_mode:
-    support: none
-    description: Never changes anything, so there is no diff.
-  platform:
-    support: full
-    platforms: linux
-    description: Linux hosts with libvirt.
 options:
   peer:
     description: Address (or resolvable name) of the peer that takes the guests.
@@ -69,6 +58,9 @@ options:
     description: Seconds to wait for the peer's answer.
     type: int
     default: 30
+extends_documentation_fragment:
+  - kvmhost.setup.attributes
+  - kvmhost.setup.attributes.read_only
 '''
 
 EXAMPLES = r'''
