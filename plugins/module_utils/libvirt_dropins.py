@@ -14,6 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+from collections import namedtuple
+
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
     is_read_write_socket,
     is_remote_socket,
@@ -41,35 +44,56 @@ def listen_stream(address, port):
     return '{0}:{1}'.format(host, port)
 
 
-def wanted_settings(wanted, group='', mode='', address=''):
-    """{socket: {'SocketGroup': ..., 'SocketMode': ..., 'Listen': ...}} for the wanted sockets
-    that get a drop-in: the read-write sockets when a group or mode is set, the remote
-    (-tls/-tcp) sockets when a listen address is set."""
+# One row per socket setting the module writes into drop-ins:
+# - option: the module option (a string, "" for none);
+# - key: the systemctl show property that tells how systemd runs the socket, also the key
+#   of the wanted settings;
+# - state: the key parse_show() gives the property in a unit's state;
+# - pattern, allowed: what the option accepts (\Z, not $, so that a trailing newline
+#   cannot smuggle in another directive), and how a refusal says it;
+# - applies: which sockets get it; value: the wanted value for one socket;
+# - lines: the drop-in lines that set it.
+SocketSetting = namedtuple('SocketSetting', 'option key state pattern allowed applies value lines')
+
+
+def _listen_lines(value):
+    # the empty assignment drops the unit's own ListenStream; FreeBind lets the socket
+    # bind an address that is not up yet at boot instead of failing
+    return ['ListenStream=', 'ListenStream=' + value, 'FreeBind=true']
+
+
+SOCKET_SETTINGS = (
+    SocketSetting('socket_group', 'SocketGroup', 'socket_group', re.compile(r'^([a-z_][a-z0-9_-]{0,31})?\Z'),
+                  'a group name (lower case letters, digits, _ and -), or "" to keep the unit\'s own',
+                  is_read_write_socket, lambda value, unit: value, lambda value: ['SocketGroup=' + value]),
+    SocketSetting('socket_mode', 'SocketMode', 'socket_mode', re.compile(r'^(0?[0-7]{3})?\Z'),
+                  'an octal mode such as "0660", or "" to keep the unit\'s own',
+                  is_read_write_socket, lambda value, unit: normal_mode(value), lambda value: ['SocketMode=' + value]),
+    SocketSetting('listen_address', 'Listen', 'listen', re.compile(r'^[A-Za-z0-9.:%-]*\Z'),
+                  'an IPv4 or IPv6 address or a host name, or "" for the unit\'s own addresses',
+                  is_remote_socket, lambda value, unit: listen_stream(value, remote_port(unit)), _listen_lines),
+)
+
+
+def wanted_settings(wanted, values):
+    """{socket: {key: value}} for the wanted sockets that get a drop-in, from ``values``
+    ({option: value}, as the module takes them): each setting that is set goes to the
+    sockets it applies to (group and mode: the read-write sockets; the listen address:
+    the remote -tls/-tcp sockets)."""
     settings = {}
     for unit in wanted:
-        if is_read_write_socket(unit) and (group or mode):
-            wanted_unit = {}
-            if group:
-                wanted_unit['SocketGroup'] = group
-            if mode:
-                wanted_unit['SocketMode'] = normal_mode(mode)
-            settings[unit] = wanted_unit
-        elif is_remote_socket(unit) and address:
-            settings[unit] = {'Listen': listen_stream(address, remote_port(unit))}
+        for row in SOCKET_SETTINGS:
+            if values.get(row.option) and row.applies(unit):
+                settings.setdefault(unit, {})[row.key] = row.value(values[row.option], unit)
     return settings
 
 
 def render(setting):
-    """Drop-in text for one socket's settings."""
+    """Drop-in text for one socket's settings, in the table's order."""
     lines = ['[Socket]']
-    if 'SocketGroup' in setting:
-        lines.append('SocketGroup=' + setting['SocketGroup'])
-    if 'SocketMode' in setting:
-        lines.append('SocketMode=' + setting['SocketMode'])
-    if 'Listen' in setting:
-        # the empty assignment drops the unit's own ListenStream; FreeBind lets the socket
-        # bind an address that is not up yet at boot instead of failing
-        lines.extend(['ListenStream=', 'ListenStream=' + setting['Listen'], 'FreeBind=true'])
+    for row in SOCKET_SETTINGS:
+        if row.key in setting:
+            lines.extend(row.lines(setting[row.key]))
     return HEADER + '\n'.join(lines) + '\n'
 
 
@@ -90,9 +114,8 @@ def dropin_changes(settings, existing):
 
 def _running(state, key):
     """A socket's setting as systemd runs it; show prints 'Listen=127.0.0.1:16514 (Stream)'."""
-    if key == 'Listen':
-        return state.get('listen', '').split(' (', 1)[0]
-    return state.get({'SocketGroup': 'socket_group', 'SocketMode': 'socket_mode'}[key], '')
+    row = [row for row in SOCKET_SETTINGS if row.key == key][0]
+    return state.get(row.state, '').split(' (', 1)[0]
 
 
 def running_matches(state, setting):

@@ -18,6 +18,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     SOCKET_KINDS,
     unit_mode,
 )
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins import SOCKET_SETTINGS
 from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
 
 OTHER_ACTIONS = ('mask', 'disable', 'keep')
@@ -160,27 +161,20 @@ def validate_unit_names(names, what='units'):
     return unique(names)
 
 
-# Values written into systemd drop-ins: \Z, not $, so that a trailing newline cannot
-# smuggle in another directive.
-_SOCKET_SETTINGS = (
-    ('socket_group', re.compile(r'^([a-z_][a-z0-9_-]{0,31})?\Z'),
-     'a group name (lower case letters, digits, _ and -), or "" to keep the unit\'s own'),
-    ('socket_mode', re.compile(r'^(0?[0-7]{3})?\Z'), 'an octal mode such as "0660", or "" to keep the unit\'s own'),
-    ('listen_address', re.compile(r'^[A-Za-z0-9.:%-]*\Z'),
-     'an IPv4 or IPv6 address or a host name, or "" for the unit\'s own addresses'),
-)
-
-
 def validate_socket_settings(params):
-    """The socket settings written into drop-ins, each refused unless it matches its pattern."""
-    for key, pattern, allowed in _SOCKET_SETTINGS:
-        value = params[key]
-        if not is_string(value) or not pattern.match(value):
-            raise LibvirtInputError('{0} is {1!r}: allowed is {2}'.format(key, value, allowed))
+    """The socket settings written into drop-ins ({option: value}), each refused unless it
+    matches its pattern in the drop-ins' table."""
+    values = {}
+    for row in SOCKET_SETTINGS:
+        value = params[row.option]
+        if not is_string(value) or not row.pattern.match(value):
+            raise LibvirtInputError('{0} is {1!r}: allowed is {2}'.format(row.option, value, row.allowed))
+        values[row.option] = value
     if params['listen_address'] and params['remote'] == 'none' and params['units'] is None:
         raise LibvirtInputError(
             "listen_address is {0!r} but remote is 'none': set remote to tls or tcp, or leave the "
             'address empty'.format(params['listen_address']))
+    return values
 
 
 def mode_of_units(units):
@@ -230,7 +224,7 @@ def validate_request(params):
                     units, units_mode, params['mode']))
         request['units'] = units
         request['units_mode'] = units_mode
-    validate_socket_settings(params)
+    request['socket_settings'] = validate_socket_settings(params)
     request['restart_units'] = validate_unit_names(params['restart_units'], 'restart_units')
     if params['lock_timeout'] < 0:
         raise LibvirtInputError('lock_timeout is {0}: allowed is a number of seconds, 0 or more'.format(

@@ -9,22 +9,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins import SOCKET_SETTINGS
 from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
 
 # The socket properties are what systemd runs the socket with, so the same call tells
 # whether a changed drop-in needs a restart; systemd prints them for sockets only.
-SHOW_PROPERTIES = ('Id', 'LoadState', 'UnitFileState', 'ActiveState', 'SubState',
-                   'SocketGroup', 'SocketMode', 'Listen')
+_SOCKET_KEYS = tuple((row.key, row.state) for row in SOCKET_SETTINGS)
+SHOW_PROPERTIES = ('Id', 'LoadState', 'UnitFileState', 'ActiveState', 'SubState') + tuple(
+    prop for prop, dummy in _SOCKET_KEYS)
 _STATE_KEYS = (
     ('LoadState', 'load_state'),
     ('UnitFileState', 'unit_file_state'),
     ('ActiveState', 'active_state'),
     ('SubState', 'sub_state'),
-)
-_SOCKET_KEYS = (
-    ('SocketGroup', 'socket_group'),
-    ('SocketMode', 'socket_mode'),
-    ('Listen', 'listen'),
 )
 
 # ActiveState values of a unit that is up or on its way up

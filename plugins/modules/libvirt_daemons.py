@@ -426,6 +426,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros impo
     parse_dpkg_installed,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins import (
+    SOCKET_SETTINGS,
     dropin_changes,
     dropin_path,
     settings_drift,
@@ -492,9 +493,6 @@ ARGUMENT_SPEC = dict(
     other_mode_units=dict(type='str', default='mask', choices=['mask', 'disable', 'keep']),
     allow_switch_with_running_guests=dict(type='bool', default=False),
     daemon_reload=dict(type='bool', default=False),
-    socket_group=dict(type='str', default=''),
-    socket_mode=dict(type='str', default=''),
-    listen_address=dict(type='str', default=''),
     tls_ca_cert=dict(type='path', default='/etc/pki/CA/cacert.pem'),
     tls_server_cert=dict(type='path', default='/etc/pki/libvirt/servercert.pem'),
     tls_server_key=dict(type='path', default='/etc/pki/libvirt/private/serverkey.pem'),
@@ -503,6 +501,8 @@ ARGUMENT_SPEC = dict(
     lock_timeout=dict(type='int', default=300),
     restart_units=dict(type='list', elements='str', default=[]),
 )
+# the socket settings, one str option per row of the drop-ins' table
+ARGUMENT_SPEC.update((row.option, dict(type='str', default='')) for row in SOCKET_SETTINGS)
 
 
 class Failed(Exception):
@@ -831,8 +831,7 @@ class Run(object):
     def settings(self):
         """The socket settings wanted, for the wanted sockets that are installed."""
         installed = [unit for unit in self.wanted if is_installed(self.current.get(unit, NOT_FOUND))]
-        return wanted_settings(installed, self.params['socket_group'], self.params['socket_mode'],
-                               self.params['listen_address'])
+        return wanted_settings(installed, self.request['socket_settings'])
 
     def read_dropins(self):
         """{socket: text or None} of the collection's drop-in on every installed libvirt socket."""

@@ -19,7 +19,9 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins impo
     sockets_to_restart,
     wanted_settings,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import is_running
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins import SOCKET_SETTINGS
+from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import SHOW_PROPERTIES, is_running, parse_show
+from ansible_collections.kvmhost.setup.plugins.modules.libvirt_daemons import ARGUMENT_SPEC
 
 WANTED = ['virtqemud.socket', 'virtqemud-ro.socket', 'virtqemud-admin.socket', 'virtlogd.socket',
           'virtproxyd.socket', 'virtproxyd-tls.socket', 'virtqemud.service']
@@ -41,11 +43,13 @@ def sock(active='active', group='', mode='', listen=''):
 ])
 def test_wanted_settings(group, mode, address, expected):
     # never the -ro/-admin sockets, never virtlogd/virtlockd, never a service
-    assert wanted_settings(WANTED, group, mode, address) == expected
+    values = {'socket_group': group, 'socket_mode': mode, 'listen_address': address}
+    assert wanted_settings(WANTED, values) == expected
 
 
 def test_tcp_port_and_monolithic_sockets():
-    assert wanted_settings(['libvirtd.socket', 'libvirtd-tcp.socket'], 'kvm', '', 'host1') == {
+    values = {'socket_group': 'kvm', 'socket_mode': '', 'listen_address': 'host1'}
+    assert wanted_settings(['libvirtd.socket', 'libvirtd-tcp.socket'], values) == {
         'libvirtd.socket': {'SocketGroup': 'kvm'}, 'libvirtd-tcp.socket': {'Listen': 'host1:16509'}}
 
 
@@ -54,6 +58,20 @@ def test_render():
         HEADER + '[Socket]\nSocketGroup=libvirt\nSocketMode=0660\n')
     assert render({'Listen': '[::1]:16514'}) == (
         HEADER + '[Socket]\nListenStream=\nListenStream=[::1]:16514\nFreeBind=true\n')
+
+
+@pytest.mark.parametrize('row', SOCKET_SETTINGS, ids=[row.option for row in SOCKET_SETTINGS])
+def test_each_socket_setting_is_wired_from_the_one_table(row):
+    # the module takes it, the one show call asks systemd for it, the parser keeps it, and
+    # the running comparison reads it back
+    assert ARGUMENT_SPEC[row.option] == {'type': 'str', 'default': ''}
+    assert row.key in SHOW_PROPERTIES
+    state = parse_show('Id=x.socket\nLoadState=loaded\n{0}=v (Stream)\n'.format(row.key), ['x.socket'])['x.socket']
+    assert state[row.state] == 'v (Stream)'
+    assert running_matches(state, {row.key: 'v'})
+    assert not running_matches(state, {row.key: 'w'})
+    assert row.pattern.match('') and not row.pattern.match('a\nExecStartPre=/bin/false')
+    assert render({row.key: 'v'}).count('\n') > HEADER.count('\n') + 1
 
 
 def test_dropin_path():
