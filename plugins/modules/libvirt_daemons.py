@@ -396,24 +396,18 @@ stderr:
   type: str
 '''
 
-import fcntl
-import glob
-import os
 import platform
-import tempfile
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-from ansible.module_utils.facts.system.distribution import DistributionFactCollector
 
+from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_host as host_io
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
     DEFAULT_DRIVERS,
     DRIVERS,
     REMOTES,
     SOCKET_KINDS,
     all_known_units,
-    guest_status_dirs,
     is_hypervisor_service,
     other_mode_units,
     service_unit,
@@ -423,7 +417,6 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros impo
     hwe_packages,
     install_packages,
     missing_text,
-    parse_dpkg_installed,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins import (
     SOCKET_SETTINGS,
@@ -450,11 +443,6 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import 
     switch_blocked,
     verify,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_remote import (
-    SASL_CONF,
-    check_tcp,
-    missing_tls_files,
-)
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_units import daemon_units
 from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import (
     NOT_FOUND,
@@ -462,24 +450,9 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import 
     is_installed,
     is_masked,
     is_running,
-    parse_show,
-    show_args,
-    split_probe,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
 
-PROC1_COMM = '/proc/1/comm'
-LOCK_FILE = '/run/lock/kvmhost-setup-libvirt-daemons.lock'
-# systemd's unit search path for system units (runtime, admin, packages)
-UNIT_DIRS = ('/etc/systemd/system', '/run/systemd/system', '/run/systemd/transient',
-             '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system')
-SYSTEMD_RUN_DIR = '/run/systemd/system'
-GUEST_STATUS_DIRS = tuple(guest_status_dirs())
-DAEMON_CONF = {
-    'modular': '/etc/libvirt/virtproxyd.conf',
-    'monolithic': '/etc/libvirt/libvirtd.conf',
-}
-C_LOCALE = {'LC_ALL': 'C'}
 
 ARGUMENT_SPEC = dict(
     state=dict(type='str', default='started', choices=['started', 'probed', 'verified', 'restarted']),
@@ -505,89 +478,6 @@ ARGUMENT_SPEC = dict(
 ARGUMENT_SPEC.update((row.option, dict(type='str', default='')) for row in SOCKET_SETTINGS)
 
 
-class Failed(Exception):
-    """A refusal or a failed step: the message, and what the failed result carries besides."""
-
-    def __init__(self, msg, **fields):
-        super(Failed, self).__init__(msg)
-        self.msg = msg
-        self.fields = fields
-
-
-def host_facts(module):
-    """The distribution facts exactly as Ansible's own fact gathering spells them ('CentOS', 'AlmaLinux')."""
-    facts = DistributionFactCollector().collect(module=module)
-    return dict((key, facts.get(key, '')) for key in ('distribution', 'distribution_major_version', 'os_family'))
-
-
-def installed_packages(module, names):
-    """Those of ``names`` that dpkg has installed; none where there is no dpkg."""
-    dpkg_query = module.get_bin_path('dpkg-query')
-    if not names or not dpkg_query:
-        return []
-    # exit code 1 only says that some names are unknown to dpkg
-    dummy, out, dummy = module.run_command([dpkg_query, '-W', '-f', '${Package} ${db:Status-Status}\n', '--'] + names,
-                                           environ_update=C_LOCALE)
-    return parse_dpkg_installed(out)
-
-
-def systemd_offline():
-    """Why systemd cannot be used here, or None when it is PID 1."""
-    try:
-        with open(PROC1_COMM) as comm_file:
-            comm = comm_file.read().strip()
-    except (IOError, OSError):
-        comm = ''
-    if comm != 'systemd':
-        return 'systemd is not PID 1 (PID 1 is {0!r})'.format(comm or 'unknown')
-    if not os.path.isdir(SYSTEMD_RUN_DIR):
-        return 'systemd is not running ({0} is missing)'.format(SYSTEMD_RUN_DIR)
-    return None
-
-
-def running_guests():
-    """Names of running guests, from libvirt's status files of running domains."""
-    return unique(os.path.basename(path)[:-len('.xml')]
-                  for directory in GUEST_STATUS_DIRS
-                  for path in sorted(glob.glob(os.path.join(directory, '*.xml'))))
-
-
-def read_text(path):
-    """File content, None when it cannot be read."""
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
-def write_text(path, content):
-    """Write atomically (a temporary file renamed over the old one); None removes the file."""
-    if content is None:
-        if os.path.lexists(path):
-            os.remove(path)
-        return
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    handle, tmp = tempfile.mkstemp(dir=directory, prefix='.kvmhost-setup.')
-    try:
-        with os.fdopen(handle, 'w') as out:
-            out.write(content)
-        os.chmod(tmp, 0o644)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.lexists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def units_on_disk(units):
-    """The units that have a unit file (or a mask link) in one of systemd's unit directories."""
-    return set(unit for unit in units
-               if any(os.path.lexists(os.path.join(directory, unit)) for directory in UNIT_DIRS))
-
-
 def probe_list(requested):
     """Every catalogued libvirt unit, the requested units and the services behind their sockets."""
     return unique(all_known_units() + requested + companion_services(requested))
@@ -607,91 +497,15 @@ def drift_text(drift):
     return '; '.join('{0} {1}'.format(item['unit'], item['reason']) for item in drift)
 
 
-def remote_problems(params, mode):
-    """(errors, warnings) of the TLS/TCP safety checks."""
-    if params['remote'] == 'tls':
-        missing = missing_tls_files([(params[key], os.path.exists(params[key]))
-                                     for key in ('tls_ca_cert', 'tls_server_cert', 'tls_server_key')])
-        if missing:
-            return ['remote=tls needs the CA certificate, server certificate and server key; missing: {0} '
-                    '(the TLS socket would start a daemon that fails)'.format(', '.join(missing))], []
-    elif params['remote'] == 'tcp':
-        conf_path = DAEMON_CONF[mode]
-        error, warning = check_tcp(read_text(conf_path), read_text(SASL_CONF),
-                                   params['allow_insecure_tcp'], conf_path)
-        return ([error] if error else []), ([warning] if warning else [])
-    return [], []
-
-
-def take_lock(path, timeout):
-    """An exclusive lock on the host, held until the module's process ends, so that a second
-    run at the same moment plans from the first run's result instead of repeating its steps."""
-    try:
-        handle = open(path, 'a+')
-    except (IOError, OSError) as exc:
-        raise Failed('cannot open the lock file {0}: {1}; nothing was changed'.format(path, exc))
-    deadline = time.time() + timeout
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except (IOError, OSError):
-            if time.time() >= deadline:
-                handle.seek(0)
-                holder = handle.read().strip() or 'unknown'
-                handle.close()
-                raise Failed('another libvirt_daemons run (pid {0}) holds {1}; gave up after lock_timeout={2} s: '
-                             'wait for it to finish, or raise lock_timeout; nothing was changed'.format(
-                                 holder, path, timeout))
-            time.sleep(0.2)
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return handle
-
-
-class Host(object):
-    """systemctl on the target: one batched show per probe, one command per step."""
-
-    def __init__(self, module, always=()):
-        self.module = module
-        self.systemctl = module.get_bin_path('systemctl', required=True)
-        self.always = set(always)
-
-    def probe(self, units):
-        """Unit states from one batched show; catalogue units with no unit file on disk are
-        reported not-found without asking. Raises Failed when systemd does not answer."""
-        ask, absent = split_probe(units, self.always, units_on_disk(units))
-        rc, out, err = self.module.run_command([self.systemctl] + show_args(ask), environ_update=C_LOCALE)
-        if rc != 0:
-            raise Failed('systemctl show failed with rc {0}: {1}'.format(rc, err.strip()), rc=rc, stdout=out, stderr=err)
-        states = parse_show(out, ask)
-        for unit in absent:
-            states[unit] = dict(NOT_FOUND)
-        return states
-
-    def try_probe(self, units):
-        try:
-            return self.probe(units)
-        except Failed:
-            return None
-
-    def run(self, step):
-        verb, units = step[0], step[1:]
-        argv = [self.systemctl, verb] + (['--'] + units if units else [])
-        return self.module.run_command(argv, environ_update=C_LOCALE)
-
-
 class Run(object):
     """One module run: the request, the host as probed, and the result being built.
-    Each state is one method; a refusal or a failed step raises Failed."""
+    Each state is one method; a refusal or a failed step raises host_io.Failed."""
 
     def __init__(self, module, request):
         self.module = module
         self.params = module.params
         self.request = request
-        self.facts = host_facts(module)
+        self.facts = host_io.host_facts(module)
         self.result = dict(changed=False, skipped=False, skip_reason='', mode='', reason='', units={},
                            actions=[], guests=[], wanted=[], predicted=module.check_mode)
         self.host = None
@@ -721,9 +535,9 @@ class Run(object):
 
     def refuse_unsafe_remote(self, mode):
         """Unsafe remote settings fail on every host, in check mode too, before any change."""
-        errors, warnings = remote_problems(self.params, mode)
+        errors, warnings = host_io.remote_problems(self.params, mode)
         if errors:
-            raise Failed('; '.join(errors) + '; nothing was changed')
+            raise host_io.Failed('; '.join(errors) + '; nothing was changed')
         for text in warnings:
             self.module.warn(text)
 
@@ -746,7 +560,7 @@ class Run(object):
         """What the role installs here (packages need no systemd, so skips report them too)."""
         return install_packages(self.facts, platform.machine(),
                                 remote=self.params['remote'] != 'none' or self.params['proxy'],
-                                installed=installed_packages(self.module, hwe_packages(self.facts)))
+                                installed=host_io.installed_packages(self.module, hwe_packages(self.facts)))
 
     def verified(self):
         self.look()
@@ -754,7 +568,7 @@ class Run(object):
         drift = self.drift(self.current, self.read_dropins())
         self.result['drift'] = drift
         if drift:
-            raise Failed('libvirt units are not as wanted ({0} mode): {1}'.format(self.mode, drift_text(drift)))
+            raise host_io.Failed('libvirt units are not as wanted ({0} mode): {1}'.format(self.mode, drift_text(drift)))
 
     def started(self):
         self.lock()
@@ -769,7 +583,7 @@ class Run(object):
         only = self.request['restart_units']
         unknown = [unit for unit in only if unit not in self.requested]
         if unknown:
-            raise Failed('restart_units names {0}, which are not among the wanted units: allowed are {1}'.format(
+            raise host_io.Failed('restart_units names {0}, which are not among the wanted units: allowed are {1}'.format(
                 ', '.join(unknown), ', '.join(self.requested)))
         steps = restart_plan(only or self.wanted, self.current, self.params['daemon_reload'])
         if self.module.check_mode:
@@ -785,7 +599,7 @@ class Run(object):
 
     def lock(self):
         if not self.module.check_mode:
-            self.lock_handle = take_lock(LOCK_FILE, self.params['lock_timeout'])
+            self.lock_handle = host_io.take_lock(host_io.LOCK_FILE, self.params['lock_timeout'])
 
     def unlock(self):
         if self.lock_handle is not None:
@@ -796,14 +610,14 @@ class Run(object):
         """Probe once, decide, and work out what is wanted; refuse unsafe remote settings."""
         extra = self.request['extra']
         asked = (self.request['units'] or []) + extra
-        self.host = Host(self.module, always=asked + companion_services(asked))
+        self.host = host_io.Host(self.module, always=asked + companion_services(asked))
         self.probe_units = probe_list(asked)
         self.current = self.host.probe(self.probe_units)
         self.mode, reason = self.decide(self.current)
         self.wanted = self.wanted_for(self.mode)
         self.other = other_mode_units(self.mode)
         self.requested = self.wanted + extra
-        self.result.update(mode=self.mode, reason=reason, wanted=self.wanted, guests=running_guests(),
+        self.result.update(mode=self.mode, reason=reason, wanted=self.wanted, guests=host_io.running_guests(),
                            hypervisor_services=[unit for unit in self.wanted if is_hypervisor_service(unit)])
         self.refuse_unsafe_remote(self.mode)
 
@@ -815,7 +629,7 @@ class Run(object):
             text = 'requested units are not installed: {0}'.format(missing_text(missing, self.facts))
             if not self.module.check_mode:
                 self.result['units'] = report(self.current, self.requested)
-                raise Failed(text + '; nothing was changed')
+                raise host_io.Failed(text + '; nothing was changed')
             self.module.warn('check mode: {0} (an earlier task may fix this; the real run fails otherwise)'.format(text))
             self.current = dict(self.current)
             for unit in missing:
@@ -825,7 +639,7 @@ class Run(object):
                                  self.params['allow_switch_with_running_guests'])
         if blocked:
             self.result['units'] = report(self.current, self.requested)
-            raise Failed('{0}: set allow_switch_with_running_guests=true to switch anyway; nothing was changed'.format(
+            raise host_io.Failed('{0}: set allow_switch_with_running_guests=true to switch anyway; nothing was changed'.format(
                 blocked))
 
     def settings(self):
@@ -837,7 +651,7 @@ class Run(object):
         """{socket: text or None} of the collection's drop-in on every installed libvirt socket."""
         sockets = [unit for unit in self.probe_units if unit.endswith('.socket') and unit_daemon(unit)
                    and (is_installed(self.current.get(unit, NOT_FOUND)) or is_masked(self.current.get(unit, NOT_FOUND)))]
-        return dict((unit, read_text(dropin_path(unit))) for unit in sockets)
+        return dict((unit, host_io.read_text(dropin_path(unit))) for unit in sockets)
 
     def drift(self, states, dropins):
         settings = self.settings()
@@ -870,7 +684,7 @@ class Run(object):
             return
         before = dict((unit, text) for unit, text, dummy in changes)
         for unit, dummy, after in changes:
-            write_text(dropin_path(unit), after)
+            host_io.write_text(dropin_path(unit), after)
         done = done + writes + self.apply(steps, before, done + writes)
         self.result['actions'] = done
         after = self.host.probe(self.probe_units) if steps else self.current
@@ -879,7 +693,7 @@ class Run(object):
         drift = self.drift(after, self.read_dropins())
         if drift:
             self.result['drift'] = drift
-            raise Failed('libvirt units are not as wanted after the change: {0}'.format(drift_text(drift)))
+            raise host_io.Failed('libvirt units are not as wanted after the change: {0}'.format(drift_text(drift)))
 
     def warn_about(self, steps, restart):
         self.result['unmasked'] = [unit for step in steps if step[0] == 'unmask' for unit in step[1:]]
@@ -905,7 +719,7 @@ class Run(object):
         self.result['diff'] = diff
 
     def apply(self, steps, dropins_before, before=()):
-        """Run the steps in order; on a failure put drop-ins and units back, then raise Failed."""
+        """Run the steps in order; on a failure put drop-ins and units back, then raise host_io.Failed."""
         done = []
         for step in steps:
             rc, out, err = self.host.run(step)
@@ -913,14 +727,14 @@ class Run(object):
                 self.result['actions'] = list(before) + done
                 msg = self.roll_back('{0} failed with rc {1}: {2}'.format(action_text(step), rc, err.strip()),
                                      dropins_before)
-                raise Failed(msg, step=action_text(step), rc=rc, stdout=out, stderr=err)
+                raise host_io.Failed(msg, step=action_text(step), rc=rc, stdout=out, stderr=err)
             done.append(action_text(step))
         return done
 
     def roll_back(self, msg, dropins_before):
         """Put every drop-in and unit back as it was before this run; returns the failure message."""
         for unit, text in dropins_before.items():
-            write_text(dropin_path(unit), text)
+            host_io.write_text(dropin_path(unit), text)
         undo = [['daemon-reload']] if dropins_before else []
         now = self.host.try_probe(self.probe_units)
         if now is None:
@@ -948,12 +762,12 @@ def main():
         module.fail_json(msg=to_native(exc))
     failure = None
     try:
-        why = 'cicd_test is true' if module.params['cicd_test'] else systemd_offline()
+        why = 'cicd_test is true' if module.params['cicd_test'] else host_io.systemd_offline()
         if why:
             run.skip(why)
         else:
             getattr(run, module.params['state'])()
-    except Failed as exc:
+    except host_io.Failed as exc:
         failure = exc
         run.result.update(exc.fields)
     finally:

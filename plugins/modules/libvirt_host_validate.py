@@ -137,6 +137,7 @@ skip_reason:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_host import C_LOCALE
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_validate import (
     FAIL_ON,
     HYPERVISORS,
@@ -157,7 +158,7 @@ def validate(module, hypervisor, fail_on='none'):
                     summary=summarize([]), findings=[], violations=[],
                     skip_reason='{0} is not installed (no host validation)'.format(TOOL))
     cmd = [tool, hypervisor]
-    rc, stdout, stderr = module.run_command(cmd, environ_update=dict(LC_ALL='C', LANG='C'))
+    rc, stdout, stderr = module.run_command(cmd, environ_update=C_LOCALE)
     checks, other = parse(stdout)
     if not checks:
         module.fail_json(msg='{0} {1} printed no check (exit code {2}): {3}'.format(

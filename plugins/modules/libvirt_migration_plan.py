@@ -108,6 +108,7 @@ peer_host_uuid:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_host import C_LOCALE
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_migration import (
     MigrationInputError,
     describe_refusals,
@@ -117,8 +118,6 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_migration im
     parse_domain,
     peer_refusals,
 )
-
-ENV = dict(LC_ALL='C', LANG='C')
 
 
 class VirshError(Exception):
@@ -132,7 +131,7 @@ def virsh(module, uri, *args, **kwargs):
         timeout = module.get_bin_path('timeout')
         if timeout:
             cmd = [timeout, str(kwargs['timeout'])] + cmd
-    rc, out, err = module.run_command(cmd, environ_update=ENV)
+    rc, out, err = module.run_command(cmd, environ_update=C_LOCALE)
     if rc != 0 and not kwargs.get('allow_fail'):
         raise VirshError('{0} failed (rc {1}): {2}'.format(' '.join(cmd), rc, err.strip() or out.strip()))
     return rc, out, err

@@ -20,7 +20,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     daemon_units_all,
     mode_units,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_dropins
+from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_dropins, libvirt_host
 from ansible_collections.kvmhost.setup.plugins.modules import libvirt_daemons
 from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, masked, missing, off, on, shared_units, state
 
@@ -163,18 +163,18 @@ def env(monkeypatch, tmp_path):
     rundir.mkdir()
     guests = tmp_path / 'qemu'
     guests.mkdir()
-    monkeypatch.setattr(libvirt_daemons, 'PROC1_COMM', str(comm))
+    monkeypatch.setattr(libvirt_host, 'PROC1_COMM', str(comm))
     dropins = tmp_path / 'etc-systemd-system'
     monkeypatch.setattr(libvirt_dropins, 'DROPIN_DIR', str(dropins))
-    monkeypatch.setattr(libvirt_daemons, 'SYSTEMD_RUN_DIR', str(rundir))
-    monkeypatch.setattr(libvirt_daemons, 'GUEST_STATUS_DIRS', (str(guests), str(tmp_path / 'lxc')))
-    monkeypatch.setattr(libvirt_daemons, 'SASL_CONF', str(tmp_path / 'sasl-libvirt.conf'))
-    monkeypatch.setattr(libvirt_daemons, 'DAEMON_CONF', {
+    monkeypatch.setattr(libvirt_host, 'SYSTEMD_RUN_DIR', str(rundir))
+    monkeypatch.setattr(libvirt_host, 'GUEST_STATUS_DIRS', (str(guests), str(tmp_path / 'lxc')))
+    monkeypatch.setattr(libvirt_host, 'SASL_CONF', str(tmp_path / 'sasl-libvirt.conf'))
+    monkeypatch.setattr(libvirt_host, 'DAEMON_CONF', {
         'modular': str(tmp_path / 'virtproxyd.conf'),
         'monolithic': str(tmp_path / 'libvirtd.conf'),
     })
-    monkeypatch.setattr(libvirt_daemons, 'host_facts', lambda module: dict(EL9))
-    monkeypatch.setattr(libvirt_daemons, 'LOCK_FILE', str(tmp_path / 'libvirt-daemons.lock'))
+    monkeypatch.setattr(libvirt_host, 'host_facts', lambda module: dict(EL9))
+    monkeypatch.setattr(libvirt_host, 'LOCK_FILE', str(tmp_path / 'libvirt-daemons.lock'))
     monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: SYSTEMCTL)
 
     def exit_json(self, **kwargs):
@@ -200,14 +200,14 @@ def env(monkeypatch, tmp_path):
             self.systemd = FakeSystemd(states, dropin_dir=dropins, **kwargs)
             fake = self.systemd
             # unit files on disk: those the fake systemd has (masked ones as /dev/null links)
-            monkeypatch.setattr(libvirt_daemons, 'units_on_disk', lambda units: set(
+            monkeypatch.setattr(libvirt_host, 'units_on_disk', lambda units: set(
                 unit for unit in units if fake.states.get(unit, missing())['load_state'] != 'not-found'))
             monkeypatch.setattr(basic.AnsibleModule, 'run_command',
                                 lambda module, args, **kw: self.systemd(args, **kw))
             return self.systemd
 
         def facts(self, facts):
-            monkeypatch.setattr(libvirt_daemons, 'host_facts', lambda module: dict(facts))
+            monkeypatch.setattr(libvirt_host, 'host_facts', lambda module: dict(facts))
 
     return Env()
 
@@ -481,12 +481,12 @@ def test_nothing_masked_no_unmask_warning(env):
 def test_lock_held_by_another_run_fails_naming_it_and_changes_nothing(env):
     import fcntl
     fake = env.host(MONOLITHIC_EL9)
-    with open(libvirt_daemons.LOCK_FILE, 'w') as other:
+    with open(libvirt_host.LOCK_FILE, 'w') as other:
         fcntl.flock(other, fcntl.LOCK_EX)
         other.write('4242')
         other.flush()
         result = run(dict(SWITCH_ARGS, lock_timeout=0), FailJson)
-    assert 'pid 4242' in result['msg'] and libvirt_daemons.LOCK_FILE in result['msg']
+    assert 'pid 4242' in result['msg'] and libvirt_host.LOCK_FILE in result['msg']
     assert 'lock_timeout=0' in result['msg'] and 'nothing was changed' in result['msg']
     assert fake.calls == []
 
@@ -494,14 +494,14 @@ def test_lock_held_by_another_run_fails_naming_it_and_changes_nothing(env):
 def test_lock_is_taken_and_names_this_run(env):
     env.host(MONOLITHIC_EL9)
     run(SWITCH_ARGS)
-    with open(libvirt_daemons.LOCK_FILE) as lock:
+    with open(libvirt_host.LOCK_FILE) as lock:
         assert lock.read() == str(__import__('os').getpid())
 
 
 def test_check_mode_does_not_wait_for_the_lock(env):
     import fcntl
     env.host(MONOLITHIC_EL9)
-    with open(libvirt_daemons.LOCK_FILE, 'w') as other:
+    with open(libvirt_host.LOCK_FILE, 'w') as other:
         fcntl.flock(other, fcntl.LOCK_EX)
         result = run(dict(SWITCH_ARGS, lock_timeout=0, _ansible_check_mode=True))
     assert result['predicted'] is True
@@ -821,8 +821,8 @@ def test_units_on_disk(monkeypatch, tmp_path):
     (lib / 'virtqemud.socket').write_text(u'[Socket]\n')
     (etc / 'libvirtd.socket').symlink_to('/dev/null')  # masked
     (etc / 'virtlogd.socket').symlink_to(str(tmp_path / 'gone'))  # dangling still counts
-    monkeypatch.setattr(libvirt_daemons, 'UNIT_DIRS', (str(etc), str(lib)))
-    assert libvirt_daemons.units_on_disk(['virtqemud.socket', 'libvirtd.socket', 'virtlogd.socket',
+    monkeypatch.setattr(libvirt_host, 'UNIT_DIRS', (str(etc), str(lib)))
+    assert libvirt_host.units_on_disk(['virtqemud.socket', 'libvirtd.socket', 'virtlogd.socket',
                                           'virtlxcd.socket']) == set(['virtqemud.socket', 'libvirtd.socket',
                                                                       'virtlogd.socket'])
 

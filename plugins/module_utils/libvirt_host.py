@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvmhost.setup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The libvirt_daemons module's host I/O: systemctl, the host lock, atomic file writes, the
+running guests, whether systemd runs, the distribution and installed packages. Each function
+takes the module object where it runs a command; nothing here decides anything."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fcntl
+import glob
+import os
+import tempfile
+import time
+
+from ansible.module_utils.facts.system.distribution import DistributionFactCollector
+
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import guest_status_dirs
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros import parse_dpkg_installed
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_remote import (
+    SASL_CONF,
+    check_tcp,
+    missing_tls_files,
+)
+from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
+from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import (
+    NOT_FOUND,
+    parse_show,
+    show_args,
+    split_probe,
+)
+
+PROC1_COMM = '/proc/1/comm'
+LOCK_FILE = '/run/lock/kvmhost-setup-libvirt-daemons.lock'
+# systemd's unit search path for system units (runtime, admin, packages)
+UNIT_DIRS = ('/etc/systemd/system', '/run/systemd/system', '/run/systemd/transient',
+             '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system')
+SYSTEMD_RUN_DIR = '/run/systemd/system'
+GUEST_STATUS_DIRS = tuple(guest_status_dirs())
+DAEMON_CONF = {
+    'modular': '/etc/libvirt/virtproxyd.conf',
+    'monolithic': '/etc/libvirt/libvirtd.conf',
+}
+# commands whose output is parsed run in the C locale
+C_LOCALE = {'LC_ALL': 'C', 'LANG': 'C'}
+
+
+class Failed(Exception):
+    """A refusal or a failed step: the message, and what the failed result carries besides."""
+
+    def __init__(self, msg, **fields):
+        super(Failed, self).__init__(msg)
+        self.msg = msg
+        self.fields = fields
+
+
+def host_facts(module):
+    """The distribution facts exactly as Ansible's own fact gathering spells them ('CentOS', 'AlmaLinux')."""
+    facts = DistributionFactCollector().collect(module=module)
+    return dict((key, facts.get(key, '')) for key in ('distribution', 'distribution_major_version', 'os_family'))
+
+
+def installed_packages(module, names):
+    """Those of ``names`` that dpkg has installed; none where there is no dpkg."""
+    dpkg_query = module.get_bin_path('dpkg-query')
+    if not names or not dpkg_query:
+        return []
+    # exit code 1 only says that some names are unknown to dpkg
+    dummy, out, dummy = module.run_command([dpkg_query, '-W', '-f', '${Package} ${db:Status-Status}\n', '--'] + names,
+                                           environ_update=C_LOCALE)
+    return parse_dpkg_installed(out)
+
+
+def systemd_offline():
+    """Why systemd cannot be used here, or None when it is PID 1."""
+    try:
+        with open(PROC1_COMM) as comm_file:
+            comm = comm_file.read().strip()
+    except (IOError, OSError):
+        comm = ''
+    if comm != 'systemd':
+        return 'systemd is not PID 1 (PID 1 is {0!r})'.format(comm or 'unknown')
+    if not os.path.isdir(SYSTEMD_RUN_DIR):
+        return 'systemd is not running ({0} is missing)'.format(SYSTEMD_RUN_DIR)
+    return None
+
+
+def running_guests():
+    """Names of running guests, from libvirt's status files of running domains."""
+    return unique(os.path.basename(path)[:-len('.xml')]
+                  for directory in GUEST_STATUS_DIRS
+                  for path in sorted(glob.glob(os.path.join(directory, '*.xml'))))
+
+
+def read_text(path):
+    """File content, None when it cannot be read."""
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def write_text(path, content):
+    """Write atomically (a temporary file renamed over the old one); None removes the file."""
+    if content is None:
+        if os.path.lexists(path):
+            os.remove(path)
+        return
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    handle, tmp = tempfile.mkstemp(dir=directory, prefix='.kvmhost-setup.')
+    try:
+        with os.fdopen(handle, 'w') as out:
+            out.write(content)
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def units_on_disk(units):
+    """The units that have a unit file (or a mask link) in one of systemd's unit directories."""
+    return set(unit for unit in units
+               if any(os.path.lexists(os.path.join(directory, unit)) for directory in UNIT_DIRS))
+
+
+def remote_problems(params, mode):
+    """(errors, warnings) of the TLS/TCP safety checks."""
+    if params['remote'] == 'tls':
+        missing = missing_tls_files([(params[key], os.path.exists(params[key]))
+                                     for key in ('tls_ca_cert', 'tls_server_cert', 'tls_server_key')])
+        if missing:
+            return ['remote=tls needs the CA certificate, server certificate and server key; missing: {0} '
+                    '(the TLS socket would start a daemon that fails)'.format(', '.join(missing))], []
+    elif params['remote'] == 'tcp':
+        conf_path = DAEMON_CONF[mode]
+        error, warning = check_tcp(read_text(conf_path), read_text(SASL_CONF),
+                                   params['allow_insecure_tcp'], conf_path)
+        return ([error] if error else []), ([warning] if warning else [])
+    return [], []
+
+
+def take_lock(path, timeout):
+    """An exclusive lock on the host, held until the module's process ends, so that a second
+    run at the same moment plans from the first run's result instead of repeating its steps."""
+    try:
+        handle = open(path, 'a+')
+    except (IOError, OSError) as exc:
+        raise Failed('cannot open the lock file {0}: {1}; nothing was changed'.format(path, exc))
+    deadline = time.time() + timeout
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except (IOError, OSError):
+            if time.time() >= deadline:
+                handle.seek(0)
+                holder = handle.read().strip() or 'unknown'
+                handle.close()
+                raise Failed('another libvirt_daemons run (pid {0}) holds {1}; gave up after lock_timeout={2} s: '
+                             'wait for it to finish, or raise lock_timeout; nothing was changed'.format(
+                                 holder, path, timeout))
+            time.sleep(0.2)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+class Host(object):
+    """systemctl on the target: one batched show per probe, one command per step."""
+
+    def __init__(self, module, always=()):
+        self.module = module
+        self.systemctl = module.get_bin_path('systemctl', required=True)
+        self.always = set(always)
+
+    def probe(self, units):
+        """Unit states from one batched show; catalogue units with no unit file on disk are
+        reported not-found without asking. Raises Failed when systemd does not answer."""
+        ask, absent = split_probe(units, self.always, units_on_disk(units))
+        rc, out, err = self.module.run_command([self.systemctl] + show_args(ask), environ_update=C_LOCALE)
+        if rc != 0:
+            raise Failed('systemctl show failed with rc {0}: {1}'.format(rc, err.strip()), rc=rc, stdout=out, stderr=err)
+        states = parse_show(out, ask)
+        for unit in absent:
+            states[unit] = dict(NOT_FOUND)
+        return states
+
+    def try_probe(self, units):
+        try:
+            return self.probe(units)
+        except Failed:
+            return None
+
+    def run(self, step):
+        verb, units = step[0], step[1:]
+        argv = [self.systemctl, verb] + (['--'] + units if units else [])
+        return self.module.run_command(argv, environ_update=C_LOCALE)
