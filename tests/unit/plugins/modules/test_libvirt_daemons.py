@@ -822,9 +822,8 @@ def test_units_on_disk(monkeypatch, tmp_path):
     (etc / 'libvirtd.socket').symlink_to('/dev/null')  # masked
     (etc / 'virtlogd.socket').symlink_to(str(tmp_path / 'gone'))  # dangling still counts
     monkeypatch.setattr(libvirt_host, 'UNIT_DIRS', (str(etc), str(lib)))
-    assert libvirt_host.units_on_disk(['virtqemud.socket', 'libvirtd.socket', 'virtlogd.socket',
-                                          'virtlxcd.socket']) == set(['virtqemud.socket', 'libvirtd.socket',
-                                                                      'virtlogd.socket'])
+    found = libvirt_host.units_on_disk(['virtqemud.socket', 'libvirtd.socket', 'virtlogd.socket', 'virtlxcd.socket'])
+    assert found == set(['virtqemud.socket', 'libvirtd.socket', 'virtlogd.socket'])
 
 
 # ---- socket drop-ins -------------------------------------------------------------------------
