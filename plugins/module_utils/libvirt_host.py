@@ -11,9 +11,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import fcntl
 import glob
 import os
+import stat
 import tempfile
 import time
 
@@ -29,13 +31,19 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_remote impor
 from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
 from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import (
     NOT_FOUND,
+    is_masked,
     parse_show,
     show_args,
     split_probe,
 )
 
 PROC1_COMM = '/proc/1/comm'
-LOCK_FILE = '/run/lock/kvmhost-setup-libvirt-daemons.lock'
+# A directory only root can write: in world-writable /run/lock any user could create or
+# hold the lock file first (and fs.protected_regular then keeps root from opening it).
+LOCK_DIR = '/run/kvmhost-setup'
+LOCK_FILE = LOCK_DIR + '/libvirt-daemons.lock'
+# where libvirtd's command line options are set (LIBVIRTD_ARGS), EL and Debian
+LIBVIRTD_ENV_FILES = ('/etc/sysconfig/libvirtd', '/etc/default/libvirtd')
 # systemd's unit search path for system units (runtime, admin, packages)
 UNIT_DIRS = ('/etc/systemd/system', '/run/systemd/system', '/run/systemd/transient',
              '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system')
@@ -106,14 +114,17 @@ def read_text(path):
 
 
 def write_text(path, content):
-    """Write atomically (a temporary file renamed over the old one); None removes the file."""
+    """Write atomically (a temporary file renamed over the old one); None removes the file.
+    Returns the directory when this call created it (so that a rollback can remove it)."""
     if content is None:
         if os.path.lexists(path):
             os.remove(path)
-        return
+        return None
     directory = os.path.dirname(path)
+    created = None
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
+        created = directory
     handle, tmp = tempfile.mkstemp(dir=directory, prefix='.kvmhost-setup.')
     try:
         with os.fdopen(handle, 'w') as out:
@@ -124,6 +135,31 @@ def write_text(path, content):
         if os.path.lexists(tmp):
             os.remove(tmp)
         raise
+    return created
+
+
+def remove_empty_dir(directory):
+    """Remove a directory this run created, if nothing else was put into it since."""
+    try:
+        os.rmdir(directory)
+    except OSError:
+        pass
+
+
+def _is_mask(path):
+    return os.path.islink(path) and os.path.realpath(path) == os.devnull
+
+
+def masked_without_file(units):
+    """The units whose only entries in systemd's unit directories are masks (links to
+    /dev/null): unmasking them leaves no unit, so they are not installed."""
+    gone = set()
+    for unit in units:
+        entries = [os.path.join(directory, unit) for directory in UNIT_DIRS
+                   if os.path.lexists(os.path.join(directory, unit))]
+        if entries and all(_is_mask(path) for path in entries):
+            gone.add(unit)
+    return gone
 
 
 def units_on_disk(units):
@@ -148,13 +184,42 @@ def remote_problems(params, mode):
     return [], []
 
 
+def _lock_dir(directory):
+    """Create the lock directory root-only, or refuse one that another user could change."""
+    try:
+        os.mkdir(directory, 0o700)
+    except OSError as exc:
+        if exc.errno != errno.EEXIST:
+            raise Failed('cannot create the lock directory {0}: {1}; nothing was changed'.format(directory, exc))
+    info = os.lstat(directory)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise Failed('the lock directory {0} is not a directory that only this user (uid {1}) can write '
+                     '(owner uid {2}, mode {3:04o}{4}): remove it, the next run creates it; nothing was changed'.format(
+                         directory, os.geteuid(), info.st_uid, stat.S_IMODE(info.st_mode),
+                         ', a symbolic link' if stat.S_ISLNK(info.st_mode) else ''))
+
+
+def _open_lock(path):
+    """The lock file, opened without following a symbolic link, mode 0600, ours alone."""
+    _lock_dir(os.path.dirname(path))
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0), 0o600)
+    except OSError as exc:
+        raise Failed('cannot open the lock file {0}: {1}; nothing was changed'.format(path, exc))
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_nlink != 1:
+        os.close(fd)
+        raise Failed('the lock file {0} is not a regular file of uid {1} with one link (owner uid {2}, {3} links): '
+                     'remove it; nothing was changed'.format(path, os.geteuid(), info.st_uid, info.st_nlink))
+    if stat.S_IMODE(info.st_mode) != 0o600:
+        os.fchmod(fd, 0o600)
+    return os.fdopen(fd, 'r+')
+
+
 def take_lock(path, timeout):
     """An exclusive lock on the host, held until the module's process ends, so that a second
     run at the same moment plans from the first run's result instead of repeating its steps."""
-    try:
-        handle = open(path, 'a+')
-    except (IOError, OSError) as exc:
-        raise Failed('cannot open the lock file {0}: {1}; nothing was changed'.format(path, exc))
+    handle = _open_lock(path)
     deadline = time.time() + timeout
     while True:
         try:
@@ -194,6 +259,8 @@ class Host(object):
         states = parse_show(out, ask)
         for unit in absent:
             states[unit] = dict(NOT_FOUND)
+        for unit in masked_without_file([unit for unit in ask if is_masked(states[unit])]):
+            states[unit]['unit_file'] = 'missing'
         return states
 
     def try_probe(self, units):

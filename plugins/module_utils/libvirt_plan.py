@@ -206,13 +206,14 @@ def restart_plan(wanted, current, daemon_reload=False):
     return steps
 
 
-def restore_plan(before, now, units):
+def restore_plan(before, now, units, stop_shared=False):
     """Steps that bring ``units`` back from ``now`` to their state in ``before`` (a rollback).
 
     Used when a step failed half way, so that a switch never leaves the host with neither
     mode working. Order as in a switch: stop what was started (services, then sockets),
     unmask, put enablement back, mask again, start what was stopped (sockets, then
-    services). virtlogd and virtlockd are never stopped.
+    services). virtlogd and virtlockd are stopped again only with ``stop_shared`` (the
+    caller knows that no guest uses them).
     """
     steps = []
 
@@ -227,7 +228,8 @@ def restore_plan(before, now, units):
         return _get(now, unit)
 
     units = [unit for unit in unique(units) if is_installed(was(unit)) or is_masked(was(unit))]
-    started = [u for u in units if is_running(is_(u)) and not is_running(was(u)) and not is_shared_unit(u)]
+    started = [u for u in units if is_running(is_(u)) and not is_running(was(u))
+               and (stop_shared or not is_shared_unit(u))]
     add('stop', [u for u in started if not _is_socket(u)])
     add('stop', [u for u in started if _is_socket(u)])
     add('unmask', [u for u in units if is_masked(is_(u)) and not is_masked(was(u))])
@@ -244,6 +246,21 @@ def restore_plan(before, now, units):
     add('start', [u for u in stopped if _is_socket(u)])
     add('start', [u for u in stopped if not _is_socket(u)])
     return steps
+
+
+def not_restored(before, now, units):
+    """What a rollback left different from ``before``: ['unit: was enabled/active, is
+    masked/active', 'unit: restarted'], over ``units``. A service counts as restarted when
+    it ran before and runs now under another invocation (a new process)."""
+    left = []
+    for unit in unique(units):
+        was, is_ = _get(before, unit), _get(now, unit)
+        if summary(was) != summary(is_):
+            left.append('{0}: was {1}, is {2}'.format(unit, summary(was), summary(is_)))
+        elif (is_running(was) and is_running(is_) and was.get('invocation_id')
+              and was.get('invocation_id') != is_.get('invocation_id')):
+            left.append('{0}: restarted'.format(unit))
+    return left
 
 
 def is_changing(steps):

@@ -15,14 +15,17 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import uniqu
 # The socket properties are what systemd runs the socket with, so the same call tells
 # whether a changed drop-in needs a restart; systemd prints them for sockets only.
 _SOCKET_KEYS = tuple((row.key, row.state) for row in SOCKET_SETTINGS)
-SHOW_PROPERTIES = ('Id', 'LoadState', 'UnitFileState', 'ActiveState', 'SubState') + tuple(
-    prop for prop, dummy in _SOCKET_KEYS)
+# InvocationID changes with every start, so a rollback can tell a daemon it restarted;
+# NeedDaemonReload tells a drop-in written by a run that stopped before its daemon-reload.
+SHOW_PROPERTIES = ('Id', 'LoadState', 'UnitFileState', 'ActiveState', 'SubState', 'InvocationID',
+                   'NeedDaemonReload') + tuple(prop for prop, dummy in _SOCKET_KEYS)
 _STATE_KEYS = (
     ('LoadState', 'load_state'),
     ('UnitFileState', 'unit_file_state'),
     ('ActiveState', 'active_state'),
     ('SubState', 'sub_state'),
 )
+_OPTIONAL_KEYS = (('InvocationID', 'invocation_id'), ('NeedDaemonReload', 'need_daemon_reload'))
 
 # ActiveState values of a unit that is up or on its way up
 RUNNING_STATES = ('active', 'activating', 'reloading', 'refreshing')
@@ -84,7 +87,7 @@ def _blocks(output):
 
 def _state(block):
     state = dict((key, block.get(prop, '')) for prop, key in _STATE_KEYS)
-    state.update((key, block[prop]) for prop, key in _SOCKET_KEYS if prop in block)
+    state.update((key, block[prop]) for prop, key in _SOCKET_KEYS + _OPTIONAL_KEYS if block.get(prop))
     return state
 
 
@@ -116,7 +119,9 @@ def parse_show(output, units):
 
 
 def is_installed(state):
-    return state.get('load_state', '') not in ('not-found', '')
+    """Loaded or masked, with a unit file behind a mask: a mask whose unit file is gone (the
+    package removed) leaves nothing to unmask."""
+    return state.get('load_state', '') not in ('not-found', '') and state.get('unit_file') != 'missing'
 
 
 def is_running(state):

@@ -197,8 +197,9 @@ options:
     version_added: 0.2.0
   lock_timeout:
     description:
-      - Seconds to wait for the host lock (C(/run/lock/kvmhost-setup-libvirt-daemons.lock)) that
-        O(state=started) and O(state=restarted) hold from the probe to the verification, so that
+      - Seconds to wait for the host lock (C(/run/kvmhost-setup/libvirt-daemons.lock), in a
+        directory only root may write, opened without following links; a lock directory or
+        file that another user could change is refused) that O(state=started) and O(state=restarted) hold from the probe to the verification, so that
         two runs at the same moment do not apply the same steps twice; the second one plans
         from the first one's result. Fails naming the holder's PID when the wait runs out.
       - Not taken in check mode, which changes nothing.
@@ -372,10 +373,22 @@ step:
   type: str
 rolled_back:
   description:
-    - After a failed step, whether every unit was put back as it was before the run (so a
-      failed switch leaves the host in the mode it had). False when the rollback failed too.
+    - After a failed step or drop-in write, whether the host was put back as it was before the
+      run (so a failed switch leaves the host in the mode it had): every unit's file and active
+      state, no service restarted, every drop-in as before. False when anything differs, which
+      RV(not_restored) then names.
   returned: when a step failed
   type: bool
+not_restored:
+  description:
+    - After a failed step, what the rollback could not put back, compared with the probe before
+      the run, one line each (C(unit: was enabled/active, is masked/inactive), C(unit: restarted)
+      for a service that had to stop and runs again as a new process, a drop-in not as before).
+  returned: when a step failed
+  type: list
+  elements: str
+  sample: ["virtqemud.service: restarted"]
+  version_added: 0.3.0
 rollback_actions:
   description: The C(systemctl) commands of the rollback, in order.
   returned: when a step failed and a rollback ran
@@ -435,6 +448,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_mode import 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import (
     companion_services,
     is_changing,
+    not_restored,
     plan,
     predict,
     restart_plan,
@@ -511,6 +525,7 @@ class Run(object):
         self.host = None
         self.current = {}
         self.lock_handle = None
+        self.created_dirs = []
 
     # --- what is wanted --------------------------------------------------------------------
 
@@ -623,10 +638,15 @@ class Run(object):
 
     def preconditions(self):
         """Nothing is changed before these hold: units installed, no guest left behind."""
-        missing = [unit for unit in self.requested
-                   if not is_installed(self.current[unit]) and not is_masked(self.current[unit])]
+        # a companion service masked with its unit file gone would be unmasked into nothing
+        missing = [unit for unit in self.requested if not is_installed(self.current[unit])] + [
+            unit for unit in companion_services(self.requested)
+            if self.current.get(unit, NOT_FOUND).get('unit_file') == 'missing']
         if missing:
             text = 'requested units are not installed: {0}'.format(missing_text(missing, self.facts))
+            gone = [unit for unit in missing if self.current.get(unit, NOT_FOUND).get('unit_file') == 'missing']
+            if gone:
+                text += '; {0}: only a mask is left, the unit file is gone'.format(', '.join(gone))
             if not self.module.check_mode:
                 self.result['units'] = report(self.current, self.requested)
                 raise host_io.Failed(text + '; nothing was changed')
@@ -682,9 +702,7 @@ class Run(object):
                                units=report(expected, self.requested))
             self.add_diff(expected, diff_units, changes)
             return
-        before = dict((unit, text) for unit, text, dummy in changes)
-        for unit, dummy, after in changes:
-            host_io.write_text(dropin_path(unit), after)
+        before = self.write_dropins(changes, done)
         done = done + writes + self.apply(steps, before, done + writes)
         self.result['actions'] = done
         after = self.host.probe(self.probe_units) if steps else self.current
@@ -718,6 +736,20 @@ class Run(object):
                          'before': before_text or '', 'after': after_text or ''})
         self.result['diff'] = diff
 
+    def write_dropins(self, changes, done):
+        """Write the drop-ins; returns {unit: text before}. A failed write puts back those
+        already written (and the directories created) before raising host_io.Failed."""
+        before = {}
+        for unit, text, after in changes:
+            try:
+                self.created_dirs.extend(filter(None, [host_io.write_text(dropin_path(unit), after)]))
+            except (IOError, OSError) as exc:
+                self.result['actions'] = list(done)
+                msg = self.roll_back('writing {0} failed: {1}'.format(dropin_path(unit), to_native(exc)), before)
+                raise host_io.Failed(msg)
+            before[unit] = text
+        return before
+
     def apply(self, steps, dropins_before, before=()):
         """Run the steps in order; on a failure put drop-ins and units back, then raise host_io.Failed."""
         done = []
@@ -731,27 +763,52 @@ class Run(object):
             done.append(action_text(step))
         return done
 
+    def restore_files(self, dropins_before):
+        """Put the drop-ins back and remove the directories this run created; returns what
+        could not be restored."""
+        left = []
+        for unit, text in sorted(dropins_before.items()):
+            try:
+                host_io.write_text(dropin_path(unit), text)
+            except (IOError, OSError) as exc:
+                left.append('{0} not restored ({1})'.format(dropin_path(unit), to_native(exc)))
+        for directory in reversed(self.created_dirs):
+            host_io.remove_empty_dir(directory)
+        return left
+
     def roll_back(self, msg, dropins_before):
-        """Put every drop-in and unit back as it was before this run; returns the failure message."""
-        for unit, text in dropins_before.items():
-            host_io.write_text(dropin_path(unit), text)
+        """Put every drop-in and unit back as it was before this run, then compare; returns
+        the failure message, which names whatever is not as it was."""
+        left = self.restore_files(dropins_before)
         undo = [['daemon-reload']] if dropins_before else []
         now = self.host.try_probe(self.probe_units)
         if now is None:
-            self.result.update(rolled_back=False, units=report(self.current, self.requested))
-            return msg + '; systemd could not be asked for the units afterwards, so nothing was rolled back'
-        undo += restore_plan(self.current, now, self.probe_units)
-        self.result.update(rolled_back=True, rollback_actions=[])
+            self.result.update(rolled_back=False, not_restored=left, units=report(self.current, self.requested))
+            return msg + '; systemd could not be asked for the units afterwards, so no unit was rolled back' + (
+                '; ' + '; '.join(left) if left else '')
+        # virtlogd/virtlockd that this run started are stopped again unless a guest uses them now
+        undo += restore_plan(self.current, now, self.probe_units, stop_shared=not host_io.running_guests())
+        self.result.update(rollback_actions=[])
+        failed = None
         for step in undo:
             rc, dummy, err = self.host.run(step)
             if rc != 0:
-                self.result.update(rolled_back=False,
-                                   units=report(self.host.try_probe(self.probe_units) or now, self.requested))
-                return ('{0}; the rollback failed too at {1} (rc {2}: {3}): the units in the result show '
-                        'where the host is').format(msg, action_text(step), rc, err.strip())
+                failed = 'the rollback failed at {0} (rc {1}: {2})'.format(action_text(step), rc, err.strip())
+                break
             self.result['rollback_actions'].append(action_text(step))
-        self.result['units'] = report(self.host.try_probe(self.probe_units) or self.current, self.requested)
-        return msg + '; rolled back: every unit is as it was before this run'
+        after = self.host.try_probe(self.probe_units)
+        if after is None:
+            left.append('systemd could not be asked for the units after the rollback')
+            after = now
+        left += not_restored(self.current, after, self.probe_units)
+        left += ['{0}: not as before this run'.format(dropin_path(unit)) for unit, text in sorted(dropins_before.items())
+                 if host_io.read_text(dropin_path(unit)) != text]
+        self.result.update(rolled_back=not left and failed is None, not_restored=left,
+                           units=report(after, self.requested))
+        if failed is None and not left:
+            return msg + '; rolled back: every unit is as it was before this run'
+        return '{0}; {1}not everything is as it was before this run: {2}'.format(
+            msg, failed + '; ' if failed else 'rolled back, but ', '; '.join(left) or 'see the units in the result')
 
 
 def main():

@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 import pytest
 
 from ansible.module_utils import basic
@@ -346,7 +348,7 @@ def test_failed_rollback_says_so(env):
     fake = env.host(MONOLITHIC_EL9, fail_units={'virtnetworkd.socket': 'start', 'libvirtd.socket': 'start'})
     result = run(SWITCH_ARGS, FailJson)
     assert result['rolled_back'] is False
-    assert 'the rollback failed too at systemctl start libvirtd.socket' in result['msg']
+    assert 'the rollback failed at systemctl start libvirtd.socket' in result['msg']
     assert result['units']['libvirtd.socket']['unit_file_state'] == 'enabled'
     assert fake.states['libvirtd.socket']['active_state'] == 'inactive'
 
@@ -783,3 +785,138 @@ def test_verified_without_socket_settings_does_not_flag_the_roles_dropins(env):
     result = run(dict(QEMU_ONLY, state='verified'))
     assert result['drift'] == []
     assert dropin(env, 'virtqemud.socket') is not None
+
+
+# ---- issue 16: a lock no other user can touch ----------------------------------------------
+
+@pytest.fixture
+def lock_dir(env, monkeypatch):
+    directory = env.path / 'kvmhost-setup'
+    monkeypatch.setattr(libvirt_host, 'LOCK_FILE', str(directory / 'libvirt-daemons.lock'))
+    return directory
+
+
+def test_lock_directory_is_created_root_only_and_the_file_0600(env, lock_dir):
+    env.host(MONOLITHIC_EL9)
+    run(SWITCH_ARGS)
+    assert oct(lock_dir.stat().st_mode & 0o777) == oct(0o700)
+    assert oct((lock_dir / 'libvirt-daemons.lock').stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_a_lock_directory_others_may_write_is_refused(env, lock_dir):
+    fake = env.host(MONOLITHIC_EL9)
+    lock_dir.mkdir()
+    lock_dir.chmod(0o1777)
+    result = run(SWITCH_ARGS, FailJson)
+    assert 'the lock directory {0} is not a directory that only this user'.format(lock_dir) in result['msg']
+    assert 'mode 1777' in result['msg'] and 'nothing was changed' in result['msg']
+    assert fake.mutating() == []
+
+
+def test_a_symlinked_lock_file_is_not_followed(env, lock_dir):
+    fake = env.host(MONOLITHIC_EL9)
+    lock_dir.mkdir(mode=0o700)
+    target = env.path / 'elsewhere'
+    target.write_text(u'keep\n')
+    (lock_dir / 'libvirt-daemons.lock').symlink_to(target)
+    result = run(SWITCH_ARGS, FailJson)
+    assert 'cannot open the lock file' in result['msg'] and 'nothing was changed' in result['msg']
+    assert target.read_text() == u'keep\n'
+    assert fake.mutating() == []
+
+
+def test_a_hard_linked_lock_file_is_refused(env, lock_dir):
+    fake = env.host(MONOLITHIC_EL9)
+    lock_dir.mkdir(mode=0o700)
+    other = lock_dir / 'other'
+    other.write_text(u'')
+    os.link(str(other), str(lock_dir / 'libvirt-daemons.lock'))
+    result = run(SWITCH_ARGS, FailJson)
+    assert 'is not a regular file of uid' in result['msg'] and '2 links' in result['msg']
+    assert fake.mutating() == []
+
+
+def test_a_lock_directory_of_another_user_is_refused(env, lock_dir, monkeypatch):
+    fake = env.host(MONOLITHIC_EL9)
+    lock_dir.mkdir(mode=0o700)
+    owner = os.geteuid()
+    monkeypatch.setattr(os, 'geteuid', lambda: owner + 1)
+    result = run(SWITCH_ARGS, FailJson)
+    assert 'owner uid {0}'.format(owner) in result['msg']
+    assert fake.mutating() == []
+
+
+# ---- issue 16: masks whose unit file is gone -------------------------------------------------
+
+def test_a_mask_without_its_unit_file_is_not_installed(env, monkeypatch):
+    states = make_host(MONOLITHIC_EL9, host(['virtnetworkd.socket'], masked))
+    fake = env.host(states)
+    monkeypatch.setattr(libvirt_host, 'masked_without_file', lambda units: set(units) & {'virtnetworkd.socket'})
+    result = run(SWITCH_ARGS, FailJson)
+    assert 'requested units are not installed: virtnetworkd.socket' in result['msg']
+    assert 'virtnetworkd.socket: only a mask is left, the unit file is gone' in result['msg']
+    assert 'nothing was changed' in result['msg']
+    assert fake.mutating() == []
+
+
+def test_masked_without_file_reads_the_unit_directories(tmp_path, monkeypatch):
+    etc, lib = tmp_path / 'etc', tmp_path / 'lib'
+    etc.mkdir()
+    lib.mkdir()
+    monkeypatch.setattr(libvirt_host, 'UNIT_DIRS', (str(etc), str(lib)))
+    (etc / 'gone.socket').symlink_to(os.devnull)
+    (etc / 'kept.socket').symlink_to(os.devnull)
+    (lib / 'kept.socket').write_text(u'[Socket]\n')
+    (lib / 'plain.socket').write_text(u'[Socket]\n')
+    assert libvirt_host.masked_without_file(['gone.socket', 'kept.socket', 'plain.socket', 'absent.socket']) == {
+        'gone.socket'}
+
+
+# ---- issue 16: a failed drop-in write is rolled back ----------------------------------------
+
+def test_a_failed_drop_in_write_puts_back_what_was_written(env, monkeypatch):
+    fake = env.host(DEBIAN_HOST)
+    before = dict((unit, dict(st)) for unit, st in fake.states.items())
+    real_write = libvirt_host.write_text
+    calls = []
+
+    def write_twice_then_fail(path, content):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, 'No space left on device')
+        return real_write(path, content)
+
+    monkeypatch.setattr(libvirt_host, 'write_text', write_twice_then_fail)
+    result = run({'mode': 'monolithic', 'socket_group': 'libvirt', 'remote': 'tcp', 'allow_insecure_tcp': True,
+                  'listen_address': '127.0.0.1'}, FailJson)
+    # two writes, the second fails, then the first is put back (its drop-in removed)
+    assert len(calls) == 3 and calls[2] == calls[0]
+    assert 'writing {0} failed: [Errno 28] No space left on device'.format(calls[1]) in result['msg']
+    assert result['rolled_back'] is True, result['msg']
+    assert fake.states == before
+    assert not env.dropin_dir.exists() or list(env.dropin_dir.rglob('*')) == []
+
+
+# ---- issue 16: a rollback names what it could not put back -----------------------------------
+
+def test_a_rollback_names_a_restarted_daemon(env):
+    states = make_host(DEBIAN_HOST)
+    states['libvirtd.service'] = dict(on('libvirtd.service'), invocation_id='aaa')
+    fake = env.host(states, fail_units={'libvirtd.socket': 'restart'})
+    real_call = fake.__class__.__call__
+
+    def with_invocations(self, args, **kwargs):
+        rc, out, err = real_call(self, args, **kwargs)
+        if args[1] == 'start' and 'libvirtd.service' in args:
+            self.states['libvirtd.service']['invocation_id'] = 'bbb'
+        if args[1] == 'show':
+            out = out.replace('Id=libvirtd.service\n', 'Id=libvirtd.service\nInvocationID={0}\n'.format(
+                self.states['libvirtd.service'].get('invocation_id', '')))
+        return rc, out, err
+
+    fake.__class__ = type('InvocationSystemd', (fake.__class__,), {'__call__': with_invocations})
+    result = run({'mode': 'monolithic', 'socket_group': 'libvirt'}, FailJson)
+    assert result['rolled_back'] is False
+    assert 'libvirtd.service: restarted' in result['not_restored']
+    assert 'every unit is as it was' not in result['msg']
+    assert 'not everything is as it was before this run: ' in result['msg']
