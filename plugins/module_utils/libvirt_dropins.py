@@ -15,7 +15,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import socket
+import struct
 from collections import namedtuple
+
+try:
+    import ipaddress
+except ImportError:  # Python 2 without the backport: no listen_address then
+    ipaddress = None
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
     is_read_write_socket,
@@ -40,8 +47,44 @@ def normal_mode(mode):
 
 
 def listen_stream(address, port):
-    host = '[{0}]'.format(address) if ':' in address else address
-    return '{0}:{1}'.format(host, port)
+    """'addr:port' as systemd prints ListenStream, the address in canonical form
+    ('[2001:db8::1]:16514' for '2001:0db8:0:0::1'), so that every spelling compares equal."""
+    host = canonical_address(address) or address
+    return '{0}:{1}'.format('[{0}]'.format(host) if ':' in host else host, port)
+
+
+def canonical_address(text):
+    """The address in canonical form, None when it is not an IP address (a host name)."""
+    if ipaddress is None:
+        return None
+    try:
+        return ipaddress.ip_address(u'{0}'.format(text)).compressed
+    except ValueError:
+        return None
+
+
+def check_listen_address(value):
+    """Why systemd could not take ``value`` as a ListenStream address, or None: an IP
+    address only, no host name (systemd does not resolve) and no zone index."""
+    if not value:
+        return None
+    if '%' in value:
+        return 'a zone index ({0}) is not supported: use a global or unique-local address'.format(
+            value.split('%', 1)[1])
+    if canonical_address(value.strip('[]') if value.startswith('[') else value) is None:
+        return 'not an IP address (systemd does not resolve host names in ListenStream=)'
+    return None
+
+
+def canonical_listen(text):
+    """'127.0.0.1:16514', '[::1]:16514', '*:16514' or '[0:0::1]:16514' -> listen_stream() form."""
+    host, sep, port = text.rpartition(':')
+    if not sep:
+        return text
+    host = host.strip('[]')
+    if host in ('*', ''):
+        host = '::'
+    return listen_stream(host, port)
 
 
 # One row per socket setting the module writes into drop-ins:
@@ -52,8 +95,12 @@ def listen_stream(address, port):
 # - pattern, allowed: what the option accepts (\Z, not $, so that a trailing newline
 #   cannot smuggle in another directive), and how a refusal says it;
 # - applies: which sockets get it; value: the wanted value for one socket;
-# - lines: the drop-in lines that set it.
-SocketSetting = namedtuple('SocketSetting', 'option key state pattern allowed applies value lines')
+# - lines: the drop-in lines that set it;
+# - seen: what clients see of it on the bound socket, from the socket file's
+#   {'group', 'mode'} (None when it has none) and the listeners on the socket's port
+#   (listen_stream() form): systemctl show prints the loaded settings, which after a
+#   daemon-reload are the new ones while the bound socket keeps the old until it restarts.
+SocketSetting = namedtuple('SocketSetting', 'option key state pattern allowed applies value lines seen')
 
 
 def _listen_lines(value):
@@ -65,13 +112,16 @@ def _listen_lines(value):
 SOCKET_SETTINGS = (
     SocketSetting('socket_group', 'SocketGroup', 'socket_group', re.compile(r'^([a-z_][a-z0-9_-]{0,31})?\Z'),
                   'a group name (lower case letters, digits, _ and -), or "" to keep the unit\'s own',
-                  is_read_write_socket, lambda value, unit: value, lambda value: ['SocketGroup=' + value]),
+                  is_read_write_socket, lambda value, unit: value, lambda value: ['SocketGroup=' + value],
+                  lambda socket_file, listeners: None if socket_file is None else socket_file.get('group', '')),
     SocketSetting('socket_mode', 'SocketMode', 'socket_mode', re.compile(r'^(0?[0-7]{3})?\Z'),
                   'an octal mode such as "0660", or "" to keep the unit\'s own',
-                  is_read_write_socket, lambda value, unit: normal_mode(value), lambda value: ['SocketMode=' + value]),
-    SocketSetting('listen_address', 'Listen', 'listen', re.compile(r'^[A-Za-z0-9.:%-]*\Z'),
-                  'an IPv4 or IPv6 address or a host name, or "" for the unit\'s own addresses',
-                  is_remote_socket, lambda value, unit: listen_stream(value, remote_port(unit)), _listen_lines),
+                  is_read_write_socket, lambda value, unit: normal_mode(value), lambda value: ['SocketMode=' + value],
+                  lambda socket_file, listeners: None if socket_file is None else socket_file.get('mode', '')),
+    SocketSetting('listen_address', 'Listen', 'listen', re.compile(r'^[A-Fa-f0-9.:]*\Z'),
+                  'an IPv4 or IPv6 address (no host name, no zone index), or "" for the unit\'s own addresses',
+                  is_remote_socket, lambda value, unit: listen_stream(value, remote_port(unit)), _listen_lines,
+                  lambda socket_file, listeners: None if listeners is None else ' '.join(sorted(listeners))),
 )
 
 
@@ -113,28 +163,62 @@ def dropin_changes(settings, existing):
 
 
 def _running(state, key):
-    """A socket's setting as systemd runs it; show prints 'Listen=127.0.0.1:16514 (Stream)'."""
+    """A socket's setting as clients see it (the bound socket), else as systemd shows it;
+    show prints 'Listen=127.0.0.1:16514 (Stream)'."""
+    if key in state.get('seen', {}):
+        return state['seen'][key]
     row = [row for row in SOCKET_SETTINGS if row.key == key][0]
-    return state.get(row.state, '').split(' (', 1)[0]
+    value = state.get(row.state, '').split(' (', 1)[0]
+    return canonical_listen(value) if key == 'Listen' and value else value
+
+
+def seen_settings(socket_file, listeners):
+    """{key: value} of the settings clients can see, by the table's readers: a unix socket
+    has a file ({} when it is gone: nothing matches then), a TCP socket has listeners."""
+    seen = ((row.key, row.seen(socket_file, listeners)) for row in SOCKET_SETTINGS)
+    return dict((key, value) for key, value in seen if value is not None)
+
+
+# /proc/net/tcp{,6} state of a listening socket
+_TCP_LISTEN = '0A'
+
+
+def parse_proc_net_tcp(text):
+    """The listening addresses in /proc/net/tcp or tcp6 text, in listen_stream() form. The
+    kernel prints each 32-bit word of an address in the host's byte order."""
+    listeners = []
+    for line in (text or '').splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 4 or fields[3] != _TCP_LISTEN or ':' not in fields[1]:
+            continue
+        address, port = fields[1].split(':')
+        words = [int(address[index:index + 8], 16) for index in range(0, len(address), 8)]
+        packed = struct.pack('=' + 'I' * len(words), *words)
+        family = socket.AF_INET if len(words) == 1 else socket.AF_INET6
+        listeners.append(listen_stream(socket.inet_ntop(family, packed), int(port, 16)))
+    return listeners
 
 
 def running_matches(state, setting):
-    """Whether a socket as systemd runs it already has these settings."""
+    """Whether a socket as clients see it already has these settings."""
     return all(_running(state, key) == value for key, value in setting.items())
 
 
 def sockets_to_restart(changes, settings, current, is_running):
-    """Active sockets whose drop-in changes and whose running settings differ from it.
+    """Active sockets that clients see otherwise than wanted, or whose drop-in goes away.
 
-    A removed drop-in always needs the restart: what the unit has without it is only
-    known after a daemon-reload. Where the running socket already has the new settings
-    the file is written and nothing is restarted."""
+    Decided from the bound socket, not from whether this run changed a file, so that a run
+    interrupted between writing a drop-in and restarting its socket heals on the next one.
+    A removed drop-in always needs the restart: what the unit has without it is only known
+    after a daemon-reload. Where the bound socket already has the new settings the file is
+    written and nothing is restarted."""
     restart = []
-    for unit, dummy, after in changes:
+    removed = set(unit for unit, dummy, after in changes if after is None)
+    for unit in sorted(set(settings) | removed):
         state = current.get(unit) or {}
         if not is_running(state):
             continue
-        if after is None or not running_matches(state, settings[unit]):
+        if unit in removed or not running_matches(state, settings[unit]):
             restart.append(unit)
     return restart
 

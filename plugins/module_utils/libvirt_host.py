@@ -14,6 +14,7 @@ __metaclass__ = type
 import errno
 import fcntl
 import glob
+import grp
 import os
 import stat
 import tempfile
@@ -23,6 +24,7 @@ from ansible.module_utils.facts.system.distribution import DistributionFactColle
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import guest_status_dirs
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros import parse_dpkg_installed
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins import parse_proc_net_tcp, seen_settings
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_remote import (
     SASL_CONF,
     check_tcp,
@@ -32,6 +34,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import uniqu
 from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import (
     NOT_FOUND,
     is_masked,
+    is_running,
     parse_show,
     show_args,
     split_probe,
@@ -53,6 +56,7 @@ DAEMON_CONF = {
     'modular': '/etc/libvirt/virtproxyd.conf',
     'monolithic': '/etc/libvirt/libvirtd.conf',
 }
+PROC_NET_TCP = ('/proc/net/tcp', '/proc/net/tcp6')
 # commands whose output is parsed run in the C locale
 C_LOCALE = {'LC_ALL': 'C', 'LANG': 'C'}
 
@@ -168,6 +172,43 @@ def units_on_disk(units):
                if any(os.path.lexists(os.path.join(directory, unit)) for directory in UNIT_DIRS))
 
 
+def socket_file(path):
+    """{'group', 'mode'} of a unix socket file as clients meet it; {} when there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return {}
+    if not stat.S_ISSOCK(info.st_mode):
+        return {}
+    try:
+        group = grp.getgrgid(info.st_gid).gr_name
+    except KeyError:
+        group = str(info.st_gid)
+    return {'group': group, 'mode': '{0:04o}'.format(stat.S_IMODE(info.st_mode))}
+
+
+def tcp_listeners():
+    """Every listening TCP address of this network namespace."""
+    return [address for path in PROC_NET_TCP for address in parse_proc_net_tcp(read_text(path))]
+
+
+def client_view(states):
+    """Add to each active socket what clients see of it ('seen'): its socket file's group and
+    mode, or the addresses listening on its TCP port."""
+    listeners = None
+    for unit, state in states.items():
+        listen = state.get('listen', '').split(' (', 1)[0]
+        if not unit.endswith('.socket') or not listen or not is_running(state):
+            continue
+        if listen.startswith('/'):
+            state['seen'] = seen_settings(socket_file(listen), None)
+            continue
+        if listeners is None:
+            listeners = tcp_listeners()
+        port = listen.rpartition(':')[2]
+        state['seen'] = seen_settings(None, [address for address in listeners if address.rpartition(':')[2] == port])
+
+
 def remote_problems(params, mode):
     """(errors, warnings) of the TLS/TCP safety checks."""
     if params['remote'] == 'tls':
@@ -261,6 +302,7 @@ class Host(object):
             states[unit] = dict(NOT_FOUND)
         for unit in masked_without_file([unit for unit in ask if is_masked(states[unit])]):
             states[unit]['unit_file'] = 'missing'
+        client_view(states)
         return states
 
     def try_probe(self, units):

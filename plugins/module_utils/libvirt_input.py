@@ -18,7 +18,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     SOCKET_KINDS,
     unit_mode,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins import SOCKET_SETTINGS
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins import SOCKET_SETTINGS, check_listen_address
 from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
 
 OTHER_ACTIONS = ('mask', 'disable', 'keep')
@@ -170,6 +170,9 @@ def validate_socket_settings(params):
         if not is_string(value) or not row.pattern.match(value):
             raise LibvirtInputError('{0} is {1!r}: allowed is {2}'.format(row.option, value, row.allowed))
         values[row.option] = value
+    problem = check_listen_address(params['listen_address'])
+    if problem:
+        raise LibvirtInputError('listen_address is {0!r}: {1}'.format(params['listen_address'], problem))
     if params['listen_address'] and params['remote'] == 'none' and params['units'] is None:
         raise LibvirtInputError(
             "listen_address is {0!r} but remote is 'none': set remote to tls or tcp, or leave the "

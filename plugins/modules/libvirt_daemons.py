@@ -157,6 +157,9 @@ options:
       - Address the remote C(-tls)/C(-tcp) socket among the wanted units listens on
         (C(ListenStream=) in its drop-in, with C(FreeBind=true) so that an address not up yet at
         boot does not fail the socket). Empty keeps the unit's own (all addresses).
+      - An IPv4 or IPv6 address, written and compared in canonical form (V(2001:0db8::0001) is
+        V([2001:db8::1]:16514)). Host names are refused (systemd does not resolve them in
+        C(ListenStream=)), and so are zone indexes (V(fe80::1%eth0)).
       - Needs O(remote) set to V(tls) or V(tcp) (or a remote socket in O(units)).
     type: str
     default: ''
@@ -281,6 +284,11 @@ units:
     - State of each installed libvirt unit and of each wanted and extra unit, after the change
       (predicted in check mode, as left behind when a step failed). Empty when skipped.
     - With O(state=probed), every libvirt unit present on the host, plus the O(extra_units).
+    - An active socket also has C(seen), what clients see of it (C(SocketGroup) and C(SocketMode)
+      of its socket file, or C(Listen), the addresses listening on its TCP port). Socket
+      settings are applied and verified against these, not against the loaded unit that
+      C(systemctl show) prints, so that a run interrupted before a socket restart heals.
+    - C(unit_file=missing) marks a masked unit whose unit file is gone (not installed).
   returned: always
   type: dict
   sample:
@@ -374,7 +382,7 @@ step:
 rolled_back:
   description:
     - After a failed step or drop-in write, whether the host was put back as it was before the
-      run (so a failed switch leaves the host in the mode it had): every unit's file and active
+      run (so a failed switch leaves the host in the mode it had), that is every unit's file and active
       state, no service restarted, every drop-in as before. False when anything differs, which
       RV(not_restored) then names.
   returned: when a step failed
@@ -382,8 +390,9 @@ rolled_back:
 not_restored:
   description:
     - After a failed step, what the rollback could not put back, compared with the probe before
-      the run, one line each (C(unit: was enabled/active, is masked/inactive), C(unit: restarted)
-      for a service that had to stop and runs again as a new process, a drop-in not as before).
+      the run, one line each, such as C(unit - was enabled/active, is masked/inactive) with a
+      colon after the unit, or C(restarted) for a service that had to stop and runs again as a
+      new process, or a drop-in not as before.
   returned: when a step failed
   type: list
   elements: str
@@ -689,8 +698,10 @@ class Run(object):
         # only the wanted sockets: a retired remote socket is stopped, not restarted
         restart = sockets_to_restart([change for change in changes if change[0] in self.wanted],
                                      settings, self.current, is_running)
+        # a drop-in written by a run that stopped before its daemon-reload: systemd says so
+        stale = [unit for unit in self.probe_units if self.current.get(unit, NOT_FOUND).get('need_daemon_reload') == 'yes']
         steps = plan(self.wanted, self.current, self.other, self.params['other_mode_units'], self.request['extra'],
-                     daemon_reload or bool(changes), restart)
+                     daemon_reload or bool(changes) or bool(stale), restart)
         self.warn_about(steps, restart)
         writes = ['{0} {1}'.format('write' if after is not None else 'remove', dropin_path(unit))
                   for unit, dummy, after in changes]

@@ -82,6 +82,9 @@ class FakeSystemd(object):
         broken = [unit for unit in units if self.fail_units.get(unit) == verb]
         if broken:
             return 1, '', 'Job for {0} failed because the control process exited with error code.'.format(broken[0])
+        if verb == 'daemon-reload':
+            for st in self.states.values():
+                st.pop('need_daemon_reload', None)
         for unit in units:
             st = self.states.setdefault(unit, missing())
             if st['load_state'] == 'not-found' and verb != 'mask':
@@ -128,6 +131,7 @@ class FakeSystemd(object):
         """What systemd does when it (re)starts a socket: its drop-in's settings now run."""
         if not unit.endswith('.socket') or self.dropin_dir is None:
             return
+        st.pop('bound', None)  # a (re)started socket is bound as loaded
         path = self.dropin_dir / (unit + '.d') / 'kvmhost-setup.conf'
         lines = path.read_text().splitlines() if path.exists() else []
         for line in lines:
@@ -143,7 +147,8 @@ class FakeSystemd(object):
         st = self.states.get(unit, missing())
         block = 'Id={0}\nLoadState={1}\nUnitFileState={2}\nActiveState={3}\nSubState={4}\n'.format(
             unit, st['load_state'], st['unit_file_state'], st['active_state'], st['sub_state'])
-        for key, prop in (('socket_group', 'SocketGroup'), ('socket_mode', 'SocketMode'), ('listen', 'Listen')):
+        for key, prop in (('socket_group', 'SocketGroup'), ('socket_mode', 'SocketMode'), ('listen', 'Listen'),
+                          ('invocation_id', 'InvocationID'), ('need_daemon_reload', 'NeedDaemonReload')):
             if key in st:
                 block += '{0}={1}\n'.format(prop, st[key])
         return block

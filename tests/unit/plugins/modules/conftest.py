@@ -9,10 +9,26 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_host
+from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import is_running
 from ansible_collections.kvmhost.setup.tests.unit.plugins.fake_systemd import make_env
 
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    """The module against the fake systemd: PID 1 systemd, no guests, EL9 facts."""
-    return make_env(monkeypatch, tmp_path)
+    """The module against the fake systemd: PID 1 systemd, no guests, EL9 facts.
+
+    What clients see of a socket is what the fake shows, unless a unit's fake state holds
+    'bound' ({key: value}): then the bound socket differs from the loaded unit, as after a
+    daemon-reload without a restart."""
+    env = make_env(monkeypatch, tmp_path)
+
+    def client_view(states):
+        fake = env.systemd
+        for unit, state in states.items():
+            bound = fake.states.get(unit, {}).get('bound') if fake is not None else None
+            if bound is not None and is_running(state):
+                state['seen'] = dict(bound)
+
+    monkeypatch.setattr(libvirt_host, 'client_view', client_view)
+    return env

@@ -7,7 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import grp
 import os
+import socket
+import struct
 
 import pytest
 
@@ -17,7 +20,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     daemon_units_all,
     mode_units,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_host
+from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_dropins, libvirt_host
 from ansible_collections.kvmhost.setup.tests.unit.plugins.fake_systemd import (
     SYSTEMCTL, ExitJson, FailJson, make_host, run,
 )
@@ -920,3 +923,127 @@ def test_a_rollback_names_a_restarted_daemon(env):
     assert 'libvirtd.service: restarted' in result['not_restored']
     assert 'every unit is as it was' not in result['msg']
     assert 'not everything is as it was before this run: ' in result['msg']
+
+
+# ---- issue 16: apply and verify from what clients see ------------------------------------------
+
+def write_dropin(env, unit, text):
+    path = env.dropin_dir / (unit + '.d') / 'kvmhost-setup.conf'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_an_interrupted_run_heals_from_the_bound_socket(env):
+    """Run 1 wrote the drop-in and reloaded, then stopped before the restart: systemd shows
+    the new settings, the socket file still has the old ones. Run 2 restarts the socket."""
+    first = env.host(modular_qemu_host(socket_group='root', socket_mode='0666'))
+    run(dict(QEMU_ONLY, socket_group='libvirt', socket_mode='0660'))
+    text = dropin(env, 'virtqemud.socket')
+    states = modular_qemu_host(socket_group='libvirt', socket_mode='0660')
+    states['virtqemud.socket']['bound'] = {'SocketGroup': 'root', 'SocketMode': '0666'}
+    fake = env.host(states)
+    write_dropin(env, 'virtqemud.socket', text)
+    assert first is not fake
+    result = run(dict(QEMU_ONLY, socket_group='libvirt', socket_mode='0660'))
+    assert result['changed'] is True
+    assert 'systemctl restart virtqemud.socket' in result['actions']
+    assert not [action for action in result['actions'] if action.startswith('write ')]
+    assert 'bound' not in fake.states['virtqemud.socket']
+    again = run(dict(QEMU_ONLY, socket_group='libvirt', socket_mode='0660'))
+    assert again['changed'] is False
+
+
+def test_verification_reads_the_bound_socket(env):
+    states = modular_qemu_host(socket_group='libvirt', socket_mode='0660')
+    states['virtqemud.socket']['bound'] = {'SocketGroup': 'root', 'SocketMode': '0666'}
+    env.host(states)
+    write_dropin(env, 'virtqemud.socket', libvirt_dropins.render({'SocketGroup': 'libvirt', 'SocketMode': '0660'}))
+    result = run(dict(QEMU_ONLY, socket_group='libvirt', socket_mode='0660', state='verified'), FailJson)
+    assert {'unit': 'virtqemud.socket', 'reason': 'runs with SocketGroup=root, SocketMode=0666, '
+            'wanted SocketGroup=libvirt, SocketMode=0660'} in result['drift']
+
+
+def test_a_deleted_socket_file_is_restarted(env):
+    states = modular_qemu_host(socket_group='libvirt', socket_mode='0660')
+    # what client_view() makes of a socket file that is gone
+    states['virtqemud.socket']['bound'] = libvirt_dropins.seen_settings({}, None)
+    fake = env.host(states)
+    write_dropin(env, 'virtqemud.socket', libvirt_dropins.render({'SocketGroup': 'libvirt', 'SocketMode': '0660'}))
+    result = run(dict(QEMU_ONLY, socket_group='libvirt', socket_mode='0660'))
+    assert 'systemctl restart virtqemud.socket' in result['actions']
+    assert 'bound' not in fake.states['virtqemud.socket']
+
+
+def test_a_unit_that_needs_a_daemon_reload_gets_one(env):
+    states = modular_qemu_host()
+    states['virtqemud.socket']['need_daemon_reload'] = 'yes'
+    fake = env.host(states)
+    result = run(QEMU_ONLY)
+    assert [SYSTEMCTL, 'daemon-reload'] in fake.calls
+    assert 'need_daemon_reload' not in fake.states['virtqemud.socket']
+    assert result['changed'] is False
+
+
+def test_socket_file_reads_a_real_unix_socket(tmp_path):
+    path = str(tmp_path / 'sock')
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(path)
+        os.chmod(path, 0o660)
+        seen = libvirt_host.socket_file(path)
+    finally:
+        server.close()
+    assert seen == {'group': grp.getgrgid(os.stat(path).st_gid).gr_name, 'mode': '0660'}
+    assert libvirt_host.socket_file(str(tmp_path / 'gone')) == {}
+    (tmp_path / 'plain').write_text(u'')
+    assert libvirt_host.socket_file(str(tmp_path / 'plain')) == {}
+
+
+# ---- issue 16: listen addresses as systemd takes them -------------------------------------------
+
+@pytest.mark.parametrize('address, problem', [
+    ('kvm1.example.org', "allowed is an IPv4 or IPv6 address (no host name, no zone index)"),
+    ('localhost', "allowed is an IPv4 or IPv6 address (no host name, no zone index)"),
+    ('fe80::1%eth0', "allowed is an IPv4 or IPv6 address (no host name, no zone index)"),
+    ('1.2.3', 'not an IP address (systemd does not resolve host names in ListenStream=)'),
+    ('2001:db8:::1', 'not an IP address (systemd does not resolve host names in ListenStream=)'),
+])
+def test_listen_addresses_that_systemd_cannot_take_are_refused(env, address, problem):
+    fake = env.host(modular_qemu_host())
+    result = run(dict(QEMU_ONLY, remote='tls', listen_address=address), FailJson)
+    assert result['msg'].startswith('listen_address is {0!r}'.format(address)) and problem in result['msg']
+    assert fake.calls == []
+
+
+def test_a_non_canonical_ipv6_address_is_written_canonical_and_converges(env):
+    for name in ('cacert.pem', 'servercert.pem', 'serverkey.pem'):
+        (env.path / name).write_text(u'x')
+    states = modular_qemu_host()
+    states.update(host(daemon_units_all('virtproxyd'), off))
+    fake = env.host(states)
+    args = dict(QEMU_ONLY, remote='tls', listen_address='2001:0DB8:0:0::0001', tls_ca_cert=str(env.path / 'cacert.pem'),
+                tls_server_cert=str(env.path / 'servercert.pem'), tls_server_key=str(env.path / 'serverkey.pem'))
+    run(args)
+    assert 'ListenStream=[2001:db8::1]:16514\n' in dropin(env, 'virtproxyd-tls.socket')
+    # systemd prints the address as it parsed it
+    fake.states['virtproxyd-tls.socket']['listen'] = '[2001:db8::1]:16514 (Stream)'
+    fake.calls = []
+    again = run(args)
+    assert again['changed'] is False and fake.mutating() == []
+
+
+def proc_net_line(address, port, state='0A'):
+    """One /proc/net/tcp(6) line as this machine's kernel prints it (words in host order)."""
+    family = socket.AF_INET6 if ':' in address else socket.AF_INET
+    packed = socket.inet_pton(family, address)
+    words = struct.unpack('=' + 'I' * (len(packed) // 4), packed)
+    return '   0: {0}:{1:04X} 00000000:0000 {2} 00000000:00000000 00:00000000 00000000 0 0 1 1'.format(
+        ''.join('{0:08X}'.format(word) for word in words), port, state)
+
+
+def test_parse_proc_net_tcp_gives_the_listeners():
+    text = '\n'.join(['  sl  local_address rem_address   st ...',
+                      proc_net_line('127.0.0.1', 16514), proc_net_line('10.0.0.5', 22, state='01'),
+                      proc_net_line('::', 16509), proc_net_line('2001:db8::1', 16514)])
+    assert libvirt_dropins.parse_proc_net_tcp(text) == ['127.0.0.1:16514', '[::]:16509', '[2001:db8::1]:16514']
+    assert libvirt_dropins.parse_proc_net_tcp(None) == []
