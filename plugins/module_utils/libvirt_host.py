@@ -172,6 +172,11 @@ def units_on_disk(units):
                if any(os.path.lexists(os.path.join(directory, unit)) for directory in UNIT_DIRS))
 
 
+def libvirtd_env_files():
+    """{path: text or None} of libvirtd's environment files (LIBVIRTD_ARGS)."""
+    return dict((path, read_text(path)) for path in LIBVIRTD_ENV_FILES)
+
+
 def socket_file(path):
     """{'group', 'mode'} of a unix socket file as clients meet it; {} when there is none."""
     try:

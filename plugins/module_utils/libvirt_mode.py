@@ -106,3 +106,30 @@ def decide_mode(facts, units=None, override='auto'):
         if decided:
             return decided
     return default_mode(facts)
+
+
+# libvirtd's own listening (--listen, short -l), which libvirtd refuses under socket activation
+_LISTEN_FLAGS = ('--listen', '-l')
+
+
+def _shell_words(text):
+    return text.replace('"', ' ').replace("'", ' ').split()
+
+
+def traditional_mode(env_files, exec_start=''):
+    """Where libvirtd is told to listen itself (libvirt's "traditional" mode), or None.
+
+    ``env_files`` maps each of libvirtd's environment files to its text (None: absent);
+    ``exec_start`` is the service's ExecStart as systemctl show prints it. libvirtd refuses
+    --listen when systemd passes it sockets, so such a host cannot run libvirtd through its
+    sockets until the option goes."""
+    for path in sorted(env_files):
+        for line in (env_files[path] or '').splitlines():
+            key, sep, value = line.strip().partition('=')
+            if sep and key.strip() == 'LIBVIRTD_ARGS' and [word for word in _shell_words(value) if word in _LISTEN_FLAGS]:
+                return 'LIBVIRTD_ARGS in {0} has --listen ({1})'.format(path, line.strip())
+    argv = exec_start.split('argv[]=', 1)[1].split(';', 1)[0] if 'argv[]=' in exec_start else ''
+    if [word for word in argv.split() if word in _LISTEN_FLAGS]:
+        return "libvirtd.service's ExecStart has --listen ({0})".format(argv.strip())
+    return None
+

@@ -17,15 +17,17 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import uniqu
 _SOCKET_KEYS = tuple((row.key, row.state) for row in SOCKET_SETTINGS)
 # InvocationID changes with every start, so a rollback can tell a daemon it restarted;
 # NeedDaemonReload tells a drop-in written by a run that stopped before its daemon-reload.
+# ExecStart tells libvirt's traditional mode (libvirtd --listen).
 SHOW_PROPERTIES = ('Id', 'LoadState', 'UnitFileState', 'ActiveState', 'SubState', 'InvocationID',
-                   'NeedDaemonReload') + tuple(prop for prop, dummy in _SOCKET_KEYS)
+                   'NeedDaemonReload', 'ExecStart') + tuple(prop for prop, dummy in _SOCKET_KEYS)
 _STATE_KEYS = (
     ('LoadState', 'load_state'),
     ('UnitFileState', 'unit_file_state'),
     ('ActiveState', 'active_state'),
     ('SubState', 'sub_state'),
 )
-_OPTIONAL_KEYS = (('InvocationID', 'invocation_id'), ('NeedDaemonReload', 'need_daemon_reload'))
+_OPTIONAL_KEYS = (('InvocationID', 'invocation_id'), ('NeedDaemonReload', 'need_daemon_reload'),
+                  ('ExecStart', 'exec_start'))
 
 # ActiveState values of a unit that is up or on its way up
 RUNNING_STATES = ('active', 'activating', 'reloading', 'refreshing')

@@ -375,6 +375,18 @@ unmasked:
   elements: str
   sample: [virtqemud-admin.socket]
   version_added: 0.2.0
+traditional_mode:
+  description:
+    - Where libvirtd is told to listen itself (C(--listen) in C(LIBVIRTD_ARGS) of
+      C(/etc/sysconfig/libvirtd) or C(/etc/default/libvirtd), or in the service's C(ExecStart)),
+      libvirt's traditional mode; empty otherwise. libvirtd refuses C(--listen) under socket
+      activation, so O(state=started) refuses the monolithic mode on such a host before any
+      change, naming the setting and libvirt's way out; the modular mode (which stops and masks
+      libvirtd) is not refused.
+  returned: unless skipped
+  type: str
+  sample: LIBVIRTD_ARGS in /etc/sysconfig/libvirtd has --listen (LIBVIRTD_ARGS="--listen")
+  version_added: 0.3.0
 step:
   description: The failing C(systemctl) command.
   returned: when a step failed
@@ -453,7 +465,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import
     LibvirtInputError,
     validate_request,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_mode import decide_mode
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_mode import decide_mode, traditional_mode
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import (
     companion_services,
     is_changing,
@@ -641,6 +653,8 @@ class Run(object):
         self.wanted = self.wanted_for(self.mode)
         self.other = other_mode_units(self.mode)
         self.requested = self.wanted + extra
+        self.result['traditional_mode'] = traditional_mode(
+            host_io.libvirtd_env_files(), self.current.get('libvirtd.service', NOT_FOUND).get('exec_start', '')) or ''
         self.result.update(mode=self.mode, reason=reason, wanted=self.wanted, guests=host_io.running_guests(),
                            hypervisor_services=[unit for unit in self.wanted if is_hypervisor_service(unit)])
         self.refuse_unsafe_remote(self.mode)
@@ -663,6 +677,7 @@ class Run(object):
             self.current = dict(self.current)
             for unit in missing:
                 self.current[unit] = fresh_state()
+        self.refuse_traditional_mode()
         # even with keep: the sets conflict in systemd, so starting ours stops theirs
         blocked = switch_blocked(self.current, self.other, self.result['guests'],
                                  self.params['allow_switch_with_running_guests'])
@@ -670,6 +685,20 @@ class Run(object):
             self.result['units'] = report(self.current, self.requested)
             raise host_io.Failed('{0}: set allow_switch_with_running_guests=true to switch anyway; nothing was changed'.format(
                 blocked))
+
+    def refuse_traditional_mode(self):
+        """libvirtd told to listen itself cannot start through its sockets (it refuses
+        --listen then): refuse the monolithic mode before any change, naming the setting."""
+        found = self.result.get('traditional_mode')
+        if found and self.mode == 'monolithic':
+            self.result['units'] = report(self.current, self.requested)
+            raise host_io.Failed(
+                "libvirt's traditional mode: {0}, and libvirtd refuses --listen when systemd passes it "
+                'sockets, so the monolithic mode with socket activation cannot start it. libvirt\'s way out: '
+                'remove --listen from LIBVIRTD_ARGS (or ExecStart), then let the sockets listen instead '
+                '(remote=tls or remote=tcp here, for what listen_tls/listen_tcp in libvirtd.conf did), see '
+                'https://libvirt.org/daemons.html#switching-to-socket-activation; or switch to mode=modular; '
+                'nothing was changed'.format(found))
 
     def settings(self):
         """The socket settings wanted, for the wanted sockets that are installed."""

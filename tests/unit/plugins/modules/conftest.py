@@ -22,6 +22,8 @@ def env(monkeypatch, tmp_path):
     'bound' ({key: value}): then the bound socket differs from the loaded unit, as after a
     daemon-reload without a restart."""
     env = make_env(monkeypatch, tmp_path)
+    env.libvirtd_env = tmp_path / 'sysconfig-libvirtd'
+    monkeypatch.setattr(libvirt_host, 'LIBVIRTD_ENV_FILES', (str(env.libvirtd_env),))
 
     def client_view(states):
         fake = env.systemd

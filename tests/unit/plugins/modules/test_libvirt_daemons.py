@@ -20,7 +20,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     daemon_units_all,
     mode_units,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_dropins, libvirt_host
+from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_dropins, libvirt_host, libvirt_mode
 from ansible_collections.kvmhost.setup.tests.unit.plugins.fake_systemd import (
     SYSTEMCTL, ExitJson, FailJson, make_host, run,
 )
@@ -1047,3 +1047,55 @@ def test_parse_proc_net_tcp_gives_the_listeners():
                       proc_net_line('::', 16509), proc_net_line('2001:db8::1', 16514)])
     assert libvirt_dropins.parse_proc_net_tcp(text) == ['127.0.0.1:16514', '[::]:16509', '[2001:db8::1]:16514']
     assert libvirt_dropins.parse_proc_net_tcp(None) == []
+
+
+# ---- issue 16: libvirt's traditional mode ----------------------------------------------------
+
+def traditional_host():
+    """libvirtd --listen with its sockets masked, as on hosts set up before socket activation."""
+    return make_host(DEBIAN_HOST, host(MONO_SOCKETS + ['libvirtd-tcp.socket', 'libvirtd-tls.socket'], masked))
+
+
+def test_traditional_mode_is_refused_before_any_change(env):
+    env.libvirtd_env.write_text(u'# options\nLIBVIRTD_ARGS="--listen"\n')
+    fake = env.host(traditional_host())
+    result = run({'mode': 'auto'}, FailJson)
+    assert result['mode'] == 'monolithic'
+    assert result['msg'].startswith("libvirt's traditional mode: LIBVIRTD_ARGS in {0} has --listen".format(env.libvirtd_env))
+    assert 'remove --listen from LIBVIRTD_ARGS' in result['msg'] and result['msg'].endswith('nothing was changed')
+    assert fake.mutating() == []
+
+
+def test_traditional_mode_from_exec_start(env):
+    states = traditional_host()
+    states['libvirtd.service']['exec_start'] = (
+        '{ path=/usr/sbin/libvirtd ; argv[]=/usr/sbin/libvirtd -l $LIBVIRTD_ARGS ; ignore_errors=no ; '
+        'start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }')
+    fake = env.host(states)
+    fake.__class__ = type('ExecStartSystemd', (fake.__class__,), {'_block': lambda self, unit: super(
+        fake.__class__, self)._block(unit) + ('ExecStart={0}\n'.format(self.states[unit]['exec_start'])
+                                              if 'exec_start' in self.states.get(unit, {}) else '')})
+    result = run({'mode': 'monolithic'}, FailJson)
+    assert "libvirtd.service's ExecStart has --listen (/usr/sbin/libvirtd -l $LIBVIRTD_ARGS)" in result['msg']
+    assert fake.mutating() == []
+
+
+def test_traditional_mode_does_not_block_the_switch_to_modular(env):
+    env.libvirtd_env.write_text(u'LIBVIRTD_ARGS="--listen"\n')
+    states = make_host(MONOLITHIC_EL9, host(MONO_SOCKETS, masked))
+    env.host(states)
+    result = run(SWITCH_ARGS)
+    assert result['changed'] is True and result['mode'] == 'modular'
+    assert result['traditional_mode'].startswith('LIBVIRTD_ARGS in ')
+
+
+@pytest.mark.parametrize('text, found', [
+    (u'LIBVIRTD_ARGS="--listen"\n', True),
+    (u"LIBVIRTD_ARGS='--timeout 120 -l'\n", True),
+    (u'#LIBVIRTD_ARGS="--listen"\n', False),
+    (u'LIBVIRTD_ARGS="--timeout 120"\n', False),
+    (u'OTHER="--listen"\n', False),
+    (None, False),
+])
+def test_traditional_mode_reads_libvirtd_args(text, found):
+    assert bool(libvirt_mode.traditional_mode({'/etc/default/libvirtd': text})) is found
