@@ -132,4 +132,3 @@ def traditional_mode(env_files, exec_start=''):
     if [word for word in argv.split() if word in _LISTEN_FLAGS]:
         return "libvirtd.service's ExecStart has --listen ({0})".format(argv.strip())
     return None
-

@@ -37,7 +37,8 @@ def st(load, ufs, active, sub):
 
 def test_show_args():
     assert show.show_args(['a.service', 'b.socket']) == [
-        'show', '--property=Id,LoadState,UnitFileState,ActiveState,SubState,InvocationID,NeedDaemonReload,ExecStart,SocketGroup,SocketMode,Listen', '--no-pager', '--',
+        'show', '--property=Id,LoadState,UnitFileState,ActiveState,SubState,InvocationID,NeedDaemonReload,ExecStart,'
+        'SocketGroup,SocketMode,Listen', '--no-pager', '--',
         'a.service', 'b.socket']
 
 
