@@ -52,6 +52,7 @@ UNIT_DIRS = ('/etc/systemd/system', '/run/systemd/system', '/run/systemd/transie
              '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system')
 SYSTEMD_RUN_DIR = '/run/systemd/system'
 GUEST_STATUS_DIRS = tuple(guest_status_dirs())
+LIBVIRT_CONF_DIR = '/etc/libvirt'
 DAEMON_CONF = {
     'modular': '/etc/libvirt/virtproxyd.conf',
     'monolithic': '/etc/libvirt/libvirtd.conf',
@@ -175,6 +176,12 @@ def units_on_disk(units):
 def libvirtd_env_files():
     """{path: text or None} of libvirtd's environment files (LIBVIRTD_ARGS)."""
     return dict((path, read_text(path)) for path in LIBVIRTD_ENV_FILES)
+
+
+def daemon_confs(daemons):
+    """{path: text or None} of each daemon's .conf in /etc/libvirt."""
+    return dict((path, read_text(path)) for path in (os.path.join(LIBVIRT_CONF_DIR, daemon + '.conf')
+                                                     for daemon in daemons))
 
 
 def socket_file(path):

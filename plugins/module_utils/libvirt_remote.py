@@ -76,3 +76,85 @@ def check_tcp(conf_text, sasl_text, allow_insecure_tcp=False, conf_path='the dae
     if allow_insecure_tcp:
         return None, text + '; allowed by allow_insecure_tcp'
     return text + '; use remote=tls, fix the SASL setup, or set allow_insecure_tcp=true', None
+
+
+# Who may connect, as libvirtd.conf and the modular daemons' .conf files say it: a switch
+# that leaves one behind lets clients in that the old daemon refused.
+# - remote: the TLS/TCP clients, read by the daemon serving the -tls/-tcp socket;
+# - local: the unix sockets' authentication and the access control drivers, read by every
+#   daemon that serves a socket;
+# - host: the host UUID, read by the hypervisor daemon (migration refuses a peer with the
+#   same UUID).
+SECURITY_KEYS = {
+    'remote': ('auth_tls', 'auth_tcp', 'tls_allowed_dn_list', 'sasl_allowed_username_list', 'tls_no_verify_certificate',
+               'tls_no_sanity_certificate', 'tls_priority', 'key_file', 'cert_file', 'ca_file', 'crl_file'),
+    'local': ('auth_unix_rw', 'auth_unix_ro', 'access_drivers'),
+    'host': ('host_uuid', 'host_uuid_source'),
+}
+
+_SETTING_RE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$')
+
+
+def conf_values(text):
+    """{key: value} of a libvirt .conf text, a list value spanning lines joined and every
+    value's whitespace outside quotes collapsed so that two spellings compare equal."""
+    values = {}
+    key, parts = None, []
+    for line in (text or '').splitlines():
+        if key is not None:
+            parts.append(_uncomment(line))
+            if ']' in line:
+                values[key], key = ''.join(parts), None
+            continue
+        if line.lstrip().startswith('#'):
+            continue
+        match = _SETTING_RE.match(line)
+        if not match:
+            continue
+        value = _uncomment(match.group(2))
+        if value.lstrip().startswith('[') and ']' not in value:
+            key, parts = match.group(1), [value]
+            continue
+        values[match.group(1)] = value
+    return dict((name, _collapse(value)) for name, value in values.items())
+
+
+def _uncomment(text):
+    """The text before a '#' that is not inside quotes."""
+    quoted = False
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == '#' and not quoted:
+            return text[:index]
+    return text
+
+
+def _collapse(value):
+    out, quoted = [], False
+    for char in value.strip():
+        if char == '"':
+            quoted = not quoted
+        if char.isspace() and not quoted:
+            continue
+        out.append(char)
+    return ''.join(out)
+
+
+def switch_losses(sources, targets):
+    """The security settings a switch would leave behind: for each (scope) key that a file
+    of ``sources`` ({path: text}) sets, every file of ``targets`` ({scope: {path: text}})
+    must set it alike. Returns ['key = value in src, but dst does not set it' ...]."""
+    losses = []
+    for scope in sorted(targets):
+        for key in SECURITY_KEYS[scope]:
+            for source in sorted(sources):
+                value = conf_values(sources[source]).get(key)
+                if value is None:
+                    continue
+                for target in sorted(targets[scope]):
+                    there = conf_values(targets[scope][target]).get(key)
+                    if there != value:
+                        losses.append('{0} = {1} in {2}, but {3} {4}'.format(
+                            key, value, source, target, 'does not set it' if there is None else 'has ' + there))
+    return losses

@@ -210,6 +210,14 @@ options:
     default: 300
     version_added: 0.2.0
 notes:
+  - A switch never widens who may connect. When the other mode's daemons are in use, the
+    settings of their C(/etc/libvirt/*.conf) that say who may connect (C(auth_unix_rw),
+    C(auth_unix_ro), C(access_drivers) for every daemon that takes over; C(auth_tls),
+    C(auth_tcp), C(tls_allowed_dn_list), C(sasl_allowed_username_list), the TLS file and
+    priority settings for the daemon serving the wanted C(-tls)/C(-tcp) socket; C(host_uuid),
+    C(host_uuid_source) for the hypervisor daemon) must be set alike in the files of the
+    daemons that take over, or O(state=started) refuses the switch before any change, naming
+    each setting and file.
   - In check mode, wanted units that are not installed yet (an earlier task would install them)
     are reported as warnings and the plan assumes freshly installed units; outside check mode
     they fail before anything is changed.
@@ -443,6 +451,8 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     SOCKET_KINDS,
     all_known_units,
     is_hypervisor_service,
+    is_remote_socket,
+    is_shared_unit,
     other_mode_units,
     service_unit,
     unit_daemon,
@@ -466,6 +476,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import
     validate_request,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_mode import decide_mode, traditional_mode
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_remote import switch_losses
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import (
     companion_services,
     is_changing,
@@ -678,6 +689,7 @@ class Run(object):
             for unit in missing:
                 self.current[unit] = fresh_state()
         self.refuse_traditional_mode()
+        self.refuse_lost_security_settings()
         # even with keep: the sets conflict in systemd, so starting ours stops theirs
         blocked = switch_blocked(self.current, self.other, self.result['guests'],
                                  self.params['allow_switch_with_running_guests'])
@@ -699,6 +711,30 @@ class Run(object):
                 '(remote=tls or remote=tcp here, for what listen_tls/listen_tcp in libvirtd.conf did), see '
                 'https://libvirt.org/daemons.html#switching-to-socket-activation; or switch to mode=modular; '
                 'nothing was changed'.format(found))
+
+    def refuse_lost_security_settings(self):
+        """A switch never widens who may connect: the settings of the daemons in use that say
+        who may (auth_*, tls_allowed_dn_list, ...; host_uuid) must be in the files of the
+        daemons that take over, or the switch is refused naming them."""
+        in_use = unique(unit_daemon(unit) for unit in self.other if not is_shared_unit(unit) and (
+            is_running(self.current.get(unit, NOT_FOUND))
+            or self.current.get(unit, NOT_FOUND).get('unit_file_state') in ('enabled', 'enabled-runtime')))
+        if not in_use:
+            return
+        serving = unique(unit_daemon(unit) for unit in self.wanted if unit_daemon(unit) and not is_shared_unit(unit))
+        targets = {
+            'remote': unique(unit_daemon(unit) for unit in self.wanted if is_remote_socket(unit)),
+            'local': serving,
+            'host': [daemon for daemon in serving if is_hypervisor_service(service_unit(daemon))],
+        }
+        losses = switch_losses(host_io.daemon_confs(in_use), dict(
+            (scope, host_io.daemon_confs(daemons)) for scope, daemons in targets.items() if daemons))
+        if losses:
+            self.result['units'] = report(self.current, self.requested)
+            raise host_io.Failed(
+                'switching to the {0} daemons would leave behind settings that say who may connect (clients '
+                'the old daemon refused could connect): {1}; copy them into the new daemons\' files (or remove '
+                'them from the old ones) and run again; nothing was changed'.format(self.mode, '; '.join(losses)))
 
     def settings(self):
         """The socket settings wanted, for the wanted sockets that are installed."""

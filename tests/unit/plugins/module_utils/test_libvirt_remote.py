@@ -11,6 +11,8 @@ from collections import OrderedDict
 
 import pytest
 
+from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_remote as remote
+
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_remote import (
     auth_tcp,
     check_tcp,
@@ -88,3 +90,19 @@ def test_check_tcp(conf, sasl, allow, error, warning):
         else:
             for text in expected:
                 assert text in got
+
+
+def test_conf_values_reads_lists_comments_and_spacing():
+    text = (u'# auth_tls = "none"\nauth_tls="sasl"  # inline comment\n'
+            u'tls_allowed_dn_list = [ "CN=a, O=x",\n   "CN=b" ]\nhost_uuid = "u"\n')
+    assert remote.conf_values(text) == {'auth_tls': '"sasl"', 'tls_allowed_dn_list': '["CN=a, O=x","CN=b"]',
+                                        'host_uuid': '"u"'}
+    assert remote.conf_values(None) == {}
+
+
+def test_switch_losses_names_each_missing_or_different_setting():
+    sources = {'/etc/libvirt/libvirtd.conf': u'auth_unix_rw = "polkit"\nhost_uuid = "u"\n'}
+    targets = {'local': {'/etc/libvirt/virtqemud.conf': u'auth_unix_rw = "none"\n'},
+               'host': {'/etc/libvirt/virtqemud.conf': u'host_uuid="u"\n'}}
+    assert remote.switch_losses(sources, targets) == [
+        'auth_unix_rw = "polkit" in /etc/libvirt/libvirtd.conf, but /etc/libvirt/virtqemud.conf has "none"']

@@ -24,6 +24,9 @@ def env(monkeypatch, tmp_path):
     env = make_env(monkeypatch, tmp_path)
     env.libvirtd_env = tmp_path / 'sysconfig-libvirtd'
     monkeypatch.setattr(libvirt_host, 'LIBVIRTD_ENV_FILES', (str(env.libvirtd_env),))
+    env.conf_dir = tmp_path / 'etc-libvirt'
+    env.conf_dir.mkdir()
+    monkeypatch.setattr(libvirt_host, 'LIBVIRT_CONF_DIR', str(env.conf_dir))
 
     def client_view(states):
         fake = env.systemd

@@ -1099,3 +1099,51 @@ def test_traditional_mode_does_not_block_the_switch_to_modular(env):
 ])
 def test_traditional_mode_reads_libvirtd_args(text, found):
     assert bool(libvirt_mode.traditional_mode({'/etc/default/libvirtd': text})) is found
+
+
+# ---- issue 16: a switch never widens who may connect ---------------------------------------------
+
+def test_a_switch_that_would_drop_libvirtd_security_settings_is_refused(env):
+    (env.conf_dir / 'libvirtd.conf').write_text(
+        u'# who may connect\nauth_unix_rw = "polkit"\ntls_allowed_dn_list = [\n  "CN=admin",\n  "CN=ops" ]\n'
+        u'host_uuid = "8d9e6c1a-0000-4000-8000-000000000001"\n')
+    for daemon in ('virtqemud', 'virtnetworkd'):
+        (env.conf_dir / (daemon + '.conf')).write_text(u'auth_unix_rw="polkit"\n')
+    fake = env.host(MONOLITHIC_EL9)
+    result = run(SWITCH_ARGS, FailJson)
+    assert result['msg'].startswith('switching to the modular daemons would leave behind settings that say who may connect')
+    assert 'host_uuid = "8d9e6c1a-0000-4000-8000-000000000001" in {0}, but {1} does not set it'.format(
+        env.conf_dir / 'libvirtd.conf', env.conf_dir / 'virtqemud.conf') in result['msg']
+    # the same value spelt otherwise is carried over; the remote list only matters with remote sockets
+    assert 'auth_unix_rw' not in result['msg'] and 'tls_allowed_dn_list' not in result['msg']
+    assert result['msg'].endswith('nothing was changed') and fake.mutating() == []
+
+
+def test_a_switch_with_the_settings_carried_over_goes_ahead(env):
+    text = u'host_uuid = "8d9e6c1a-0000-4000-8000-000000000001"\n'
+    (env.conf_dir / 'libvirtd.conf').write_text(text)
+    for daemon in ('virtqemud', 'virtnetworkd'):
+        (env.conf_dir / (daemon + '.conf')).write_text(text)
+    env.host(MONOLITHIC_EL9)
+    assert run(SWITCH_ARGS)['changed'] is True
+
+
+def test_remote_security_settings_must_reach_virtproxyd(env):
+    for name in ('cacert.pem', 'servercert.pem', 'serverkey.pem'):
+        (env.path / name).write_text(u'x')
+    (env.conf_dir / 'libvirtd.conf').write_text(u'tls_allowed_dn_list = ["CN=admin"]\n')
+    states = make_host(MONOLITHIC_EL9)
+    fake = env.host(states)
+    result = run(dict(SWITCH_ARGS, remote='tls', tls_ca_cert=str(env.path / 'cacert.pem'),
+                      tls_server_cert=str(env.path / 'servercert.pem'), tls_server_key=str(env.path / 'serverkey.pem')),
+                 FailJson)
+    assert 'tls_allowed_dn_list = ["CN=admin"] in {0}, but {1} does not set it'.format(
+        env.conf_dir / 'libvirtd.conf', env.conf_dir / 'virtproxyd.conf') in result['msg']
+    assert fake.mutating() == []
+
+
+def test_no_switch_no_check(env):
+    (env.conf_dir / 'libvirtd.conf').write_text(u'host_uuid = "8d9e6c1a-0000-4000-8000-000000000001"\n')
+    fake = env.host(DEBIAN_HOST)
+    run({'mode': 'monolithic'})
+    assert fake.states['libvirtd.socket']['active_state'] == 'active'
