@@ -533,10 +533,14 @@ def action_text(step):
     return ' '.join(['systemctl'] + step)
 
 
+# read for the decisions, too long to show for every unit
+_UNREPORTED = ('exec_start',)
+
+
 def report(states, units):
     """Installed (or masked) units plus the requested ones."""
-    return dict((unit, state) for unit, state in states.items()
-                if unit in units or is_installed(state) or is_masked(state))
+    return dict((unit, dict((key, value) for key, value in state.items() if key not in _UNREPORTED))
+                for unit, state in states.items() if unit in units or is_installed(state) or is_masked(state))
 
 
 def drift_text(drift):
