@@ -271,9 +271,11 @@ def _open_lock(path):
 
 def take_lock(path, timeout):
     """An exclusive lock on the host, held until the module's process ends, so that a second
-    run at the same moment plans from the first run's result instead of repeating its steps."""
+    run at the same moment plans from the first run's result instead of repeating its steps.
+    Returns (the open lock file, the seconds waited for it)."""
     handle = _open_lock(path)
-    deadline = time.time() + timeout
+    started = time.time()
+    deadline = started + timeout
     while True:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -291,7 +293,7 @@ def take_lock(path, timeout):
     handle.truncate()
     handle.write(str(os.getpid()))
     handle.flush()
-    return handle
+    return handle, time.time() - started
 
 
 class Host(object):

@@ -383,6 +383,12 @@ unmasked:
   elements: str
   sample: [virtqemud-admin.socket]
   version_added: 0.2.0
+lock_wait:
+  description: Seconds this run waited for the host lock while another run held it.
+  returned: when O(state=started) or O(state=restarted) took the lock (not in check mode)
+  type: float
+  sample: 0.0
+  version_added: 0.3.0
 traditional_mode:
   description:
     - Where libvirtd is told to listen itself (C(--listen) in C(LIBVIRTD_ARGS) of
@@ -650,7 +656,8 @@ class Run(object):
 
     def lock(self):
         if not self.module.check_mode:
-            self.lock_handle = host_io.take_lock(host_io.LOCK_FILE, self.params['lock_timeout'])
+            self.lock_handle, waited = host_io.take_lock(host_io.LOCK_FILE, self.params['lock_timeout'])
+            self.result['lock_wait'] = round(waited, 1)
 
     def unlock(self):
         if self.lock_handle is not None:
