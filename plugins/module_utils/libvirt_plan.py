@@ -260,7 +260,22 @@ def not_restored(before, now, units):
         elif (is_running(was) and is_running(is_) and was.get('invocation_id')
               and was.get('invocation_id') != is_.get('invocation_id')):
             left.append('{0}: restarted'.format(unit))
+        elif unit in rebound(before, now, [unit]):
+            left.append('{0}: clients see {1}, before {2}'.format(unit, _seen_text(is_), _seen_text(was)))
     return left
+
+
+def _seen_text(state):
+    seen = state.get('seen') or {}
+    return ', '.join('{0}={1}'.format(key, seen[key]) for key in sorted(seen)) or 'nothing'
+
+
+def rebound(before, now, units):
+    """Sockets active before and now whose clients see other settings than before (a run
+    restarted them with a drop-in that the rollback took back)."""
+    return [unit for unit in unique(units) if _is_socket(unit) and is_running(_get(before, unit))
+            and is_running(_get(now, unit)) and 'seen' in _get(before, unit)
+            and _get(before, unit).get('seen') != _get(now, unit).get('seen')]
 
 
 def is_changing(steps):

@@ -489,6 +489,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import 
     not_restored,
     plan,
     predict,
+    rebound,
     restart_plan,
     restore_plan,
     state_diff,
@@ -884,6 +885,16 @@ class Run(object):
                 break
             self.result['rollback_actions'].append(action_text(step))
         after = self.host.try_probe(self.probe_units)
+        # sockets restarted with a drop-in the rollback took back: bound as before again
+        rebind = restart_plan(rebound(self.current, after, self.probe_units), after) if after and failed is None else []
+        for step in rebind:
+            rc, dummy, err = self.host.run(step)
+            if rc != 0:
+                failed = 'the rollback failed at {0} (rc {1}: {2})'.format(action_text(step), rc, err.strip())
+                break
+            self.result['rollback_actions'].append(action_text(step))
+        if rebind:
+            after = self.host.try_probe(self.probe_units)
         if after is None:
             left.append('systemd could not be asked for the units after the rollback')
             after = now

@@ -14,6 +14,10 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import 
 from ansible_collections.kvmhost.setup.tests.unit.plugins.fake_systemd import make_env
 
 
+# the fake's shown socket settings, which are also what its clients see unless 'bound' says otherwise
+SHOWN = (('socket_group', 'SocketGroup'), ('socket_mode', 'SocketMode'))
+
+
 @pytest.fixture
 def env(monkeypatch, tmp_path):
     """The module against the fake systemd: PID 1 systemd, no guests, EL9 facts.
@@ -31,9 +35,13 @@ def env(monkeypatch, tmp_path):
     def client_view(states):
         fake = env.systemd
         for unit, state in states.items():
-            bound = fake.states.get(unit, {}).get('bound') if fake is not None else None
-            if bound is not None and is_running(state):
-                state['seen'] = dict(bound)
+            if fake is None or not is_running(state):
+                continue
+            faked = fake.states.get(unit, {})
+            if 'bound' in faked:
+                state['seen'] = dict(faked['bound'])
+            elif any(key in faked for key, dummy in SHOWN):
+                state['seen'] = dict((name, faked[key]) for key, name in SHOWN if key in faked)
 
     monkeypatch.setattr(libvirt_host, 'client_view', client_view)
     return env

@@ -1147,3 +1147,33 @@ def test_no_switch_no_check(env):
     fake = env.host(DEBIAN_HOST)
     run({'mode': 'monolithic'})
     assert fake.states['libvirtd.socket']['active_state'] == 'active'
+
+
+def test_a_rollback_rebinds_a_socket_restarted_with_a_drop_in_it_took_back(env):
+    """The run restarted virtqemud.socket with mode 0660, then a later step failed: the drop-in
+    is removed again, and the socket restarted, so that clients meet the old mode again."""
+    fake = env.host(modular_qemu_host(socket_group='root', socket_mode='0666'))
+    real_call = fake.__class__.__call__
+    failures = []
+
+    def fail_the_first_service_start(self, args, **kwargs):
+        if args[1] == 'start' and 'virtqemud.service' in args and not failures:
+            failures.append(args)
+            self.calls.append(list(args))
+            return 1, '', 'Job for virtqemud.service failed.'
+        rc, out, err = real_call(self, args, **kwargs)
+        if args[1] in ('start', 'restart') and 'virtqemud.socket' in args:
+            # as systemd binds it: from the drop-in if there is one, else the unit's own settings
+            path = env.dropin_dir / 'virtqemud.socket.d' / 'kvmhost-setup.conf'
+            if not path.exists():
+                self.states['virtqemud.socket'].update(socket_group='root', socket_mode='0666')
+        return rc, out, err
+
+    fake.__class__ = type('OneFailureSystemd', (fake.__class__,), {'__call__': fail_the_first_service_start})
+    result = run(dict(QEMU_ONLY, socket_group='libvirt', socket_mode='0660'), FailJson)
+    assert failures
+    assert 'systemctl restart virtqemud.socket' in result['rollback_actions']
+    assert fake.states['virtqemud.socket']['socket_mode'] == '0666'
+    assert fake.states['virtqemud.socket']['socket_group'] == 'root'
+    assert dropin(env, 'virtqemud.socket') is None
+    assert result['rolled_back'] is True, result['not_restored']
