@@ -20,6 +20,13 @@ description:
     result, not an error. The module fails only when the tool prints no check at all (for
     example a hypervisor the libvirt build does not know).
   - Skips (C(skipped=true) with RV(skip_reason)) when C(virt-host-validate) is not installed.
+  - For O(hypervisor=qemu) one check of its own follows the tool's, a C(WARN) when a loaded
+    KVM module (C(kvm_intel), C(kvm_amd)) lets guests use nested virtualization
+    (C(/sys/module/kvm_*/parameters/nested)): CVE-2026-53359 and CVE-2026-46113 are
+    guest-to-host escapes reachable only that way, fixed in the stable kernels of 2026-07-04
+    (7.1.3, 6.18.38, 6.12.95, 6.6.144, 6.1.177, 5.15.211, 5.10.260). Its hint says whether the
+    running kernel's version has the fixes or, for a distribution kernel (whose backports make
+    version numbers meaningless), to check the vendor's advisory.
   - Deciding whether a C(WARN) or C(FAIL) should stop a play is left to the caller; the role
     C(kvmhost.setup.kvmhost_setup) does it with C(kvmhost_setup_validate_fail_on).
 author:
@@ -135,9 +142,12 @@ skip_reason:
   type: str
 '''
 
+import platform
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_host import C_LOCALE
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_host import C_LOCALE, read_text
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_nested import KVM_MODULES, nesting_check
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_validate import (
     FAIL_ON,
     HYPERVISORS,
@@ -148,6 +158,18 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_validate imp
 )
 
 TOOL = 'virt-host-validate'
+NESTED_PARAMETER = '/sys/module/{0}/parameters/nested'
+
+
+def nesting_checks():
+    """The nested-virtualization check of each loaded KVM module that has nesting on."""
+    checks = []
+    for name in KVM_MODULES:
+        value = read_text(NESTED_PARAMETER.format(name))
+        check = nesting_check(name, value, platform.release()) if value is not None else None
+        if check:
+            checks.append(check)
+    return checks
 
 
 def validate(module, hypervisor, fail_on='none'):
@@ -164,6 +186,8 @@ def validate(module, hypervisor, fail_on='none'):
         module.fail_json(msg='{0} {1} printed no check (exit code {2}): {3}'.format(
             TOOL, hypervisor, rc, (stderr or stdout).strip() or 'no output'),
             rc=rc, stdout=stdout, stderr=stderr, cmd=cmd)
+    if hypervisor == 'qemu':
+        checks.extend(nesting_checks())
     return dict(changed=False, skipped=False, hypervisor=hypervisor, checks=checks, other=other,
                 summary=summarize(checks), exit_code=rc, cmd=cmd,
                 findings=[describe(check) for check in checks if check['result'] != 'PASS'],

@@ -20,6 +20,14 @@ class FailJson(Exception):
     pass
 
 
+@pytest.fixture(autouse=True)
+def sys_module(tmp_path, monkeypatch):
+    """The KVM modules' parameters, none loaded unless a test writes them: the checks must
+    not depend on the machine running the tests."""
+    monkeypatch.setattr(libvirt_host_validate, 'NESTED_PARAMETER', str(tmp_path / '{0}' / 'nested'))
+    return tmp_path
+
+
 class FakeModule(object):
     """Only what validate() uses: get_bin_path, run_command, fail_json."""
 
@@ -75,3 +83,28 @@ def test_no_check_printed_fails_with_the_message():
         'virt-host-validate lxc printed no check (exit code 1): '
         'virt-host-validate: unsupported hypervisor name lxc')
     assert error.value.args[0]['rc'] == 1
+
+
+@pytest.mark.parametrize('module, value', [('kvm_intel', 'Y\n'), ('kvm_amd', '1\n')])
+def test_nesting_on_adds_a_warning_with_the_cves(sys_module, monkeypatch, module, value):
+    (sys_module / module).mkdir()
+    (sys_module / module / 'nested').write_text(value)
+    monkeypatch.setattr(libvirt_host_validate.platform, 'release', lambda: '6.1.0-18-amd64')
+    with open(os.path.join(FIXTURES, 'trixie-libvirt11-qemu.txt')) as handle:
+        text = handle.read()
+    result = libvirt_host_validate.validate(FakeModule('/usr/bin/virt-host-validate', 0, text), 'qemu', 'warn')
+    check = result['checks'][-1]
+    assert check['hypervisor'] == 'KVM' and check['result'] == 'WARN'
+    assert check['check'] == 'if nested virtualization is off ({0} nested={1})'.format(module, value.strip())
+    assert 'CVE-2026-53359 and CVE-2026-46113' in check['hint']
+    assert "distribution kernel: its version does not tell" in check['hint']
+    assert check in result['violations'] and result['summary']['WARN'] >= 1
+
+
+def test_nesting_off_or_unknown_adds_nothing(sys_module):
+    (sys_module / 'kvm_intel').mkdir()
+    (sys_module / 'kvm_intel' / 'nested').write_text(u'N\n')
+    with open(os.path.join(FIXTURES, 'trixie-libvirt11-qemu.txt')) as handle:
+        text = handle.read()
+    result = libvirt_host_validate.validate(FakeModule('/usr/bin/virt-host-validate', 0, text), 'qemu')
+    assert not [check for check in result['checks'] if check['hypervisor'] == 'KVM']
