@@ -22,7 +22,7 @@ description:
   - Skips (C(skipped=true) with RV(skip_reason)) when C(virt-host-validate) is not installed.
   - For O(hypervisor=qemu) one check of its own follows the tool's, a C(WARN) when a loaded
     KVM module (C(kvm_intel), C(kvm_amd)) lets guests use nested virtualization
-    (C(/sys/module/kvm_*/parameters/nested)): CVE-2026-53359 and CVE-2026-46113 are
+    (C(/sys/module/kvm_*/parameters/nested)); CVE-2026-53359 and CVE-2026-46113 are
     guest-to-host escapes reachable only that way, fixed in the stable kernels of 2026-07-04
     (7.1.3, 6.18.38, 6.12.95, 6.6.144, 6.1.177, 5.15.211, 5.10.260). Its hint says whether the
     running kernel's version has the fixes or, for a distribution kernel (whose backports make
