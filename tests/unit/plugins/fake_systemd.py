@@ -126,6 +126,10 @@ class FakeSystemd(object):
         # unit files present: every loaded unit, except the ones whose package left only a mask
         self.files = set(unit for unit, st in self.states.items()
                          if st['load_state'] != 'not-found' and unit not in gone)
+        # what unmask brings back: static units stay static (no [Install]), and mask does not
+        # remove enablement symlinks, so an enabled unit that was masked is enabled again
+        self.static = set(unit for unit, st in self.states.items() if st['unit_file_state'] == 'static')
+        self.links = set(unit for unit, st in self.states.items() if st['unit_file_state'] == 'enabled')
         self.bound = {}
         for unit, st in self.states.items():
             if unit.endswith('.socket') and self._running(unit):
@@ -137,6 +141,17 @@ class FakeSystemd(object):
             if unit.endswith('.service') and self._running(unit):
                 self._new_process(unit)
         self._write_unit_files()
+
+    # --- setting a host up -----------------------------------------------------------------
+
+    def reload(self):
+        """A daemon-reload done before the run (drop-ins written by hand or by an earlier run)."""
+        self._reload()
+
+    def rebind(self, unit):
+        """The socket was restarted since: it runs with what systemd has loaded."""
+        if self._running(unit):
+            self.bound[unit] = dict((key, self.states[unit][key]) for key in SOCKET_KEYS if key in self.states[unit])
 
     # --- what the tests read ---------------------------------------------------------------
 
@@ -197,9 +212,22 @@ class FakeSystemd(object):
         if service and self._running(service):
             # what systemd does to a socket restarted under its running service
             return 1, '', 'A dependency job for {0} failed.'.format(unit)
+        # a restart propagates to the units bound to this one (Requires=/BindsTo=): they come back
+        followers = self._running_followers(unit)
         if self._running(unit):
             self._deactivate(unit)
-        return self._activate(unit, set())
+        error = self._activate(unit, set())
+        for other in followers:
+            error = error or self._activate(other, set())
+        return error
+
+    def _running_followers(self, unit):
+        found = []
+        for other in sorted(self.states):
+            if self._bound_to(other) == unit and self._running(other):
+                found.append(other)
+                found.extend(self._running_followers(other))
+        return found
 
     def _try_restart(self, unit, st):
         if self._running(unit):
@@ -213,27 +241,33 @@ class FakeSystemd(object):
             return 1, '', 'Failed to enable unit: Unit file {0} does not exist.'.format(unit)
         if st['unit_file_state'] not in ('static', 'indirect'):
             st.update(unit_file_state='enabled')
+            self.links.add(unit)
         return None
 
     def _disable(self, unit, st):
+        self.links.discard(unit)
         if st['unit_file_state'] in ('enabled', 'enabled-runtime', 'linked', 'linked-runtime'):
             st.update(unit_file_state='disabled')
         for also in self.ALSO.get(unit, ()):  # disable follows Also=
+            self.links.discard(also)
             if self.states.get(also, {}).get('unit_file_state') == 'enabled':
                 self.states[also]['unit_file_state'] = 'disabled'
 
     def _mask(self, unit, st):
         st.update(unit_file_state='masked', load_state='masked')
-        self._write_unit_files()
+        self._write_mask(unit)
 
     def _unmask(self, unit, st):
         if st['load_state'] == 'not-found':
             return None
         if unit in self.files:
-            st.update(unit_file_state='disabled', load_state='loaded')
-        else:  # the mask was all that was left of the unit
+            again = 'static' if unit in self.static else 'enabled' if unit in self.links else 'disabled'
+            st.update(unit_file_state=again, load_state='loaded')
+        else:  # the mask was all that was left of the unit: systemd has nothing of it loaded
             st.update(unit_file_state='', load_state='not-found')
-        self._write_unit_files()
+            for key in SOCKET_KEYS:
+                st.pop(key, None)
+        self._write_mask(unit)
         return None
 
     # --- dependencies ----------------------------------------------------------------------
@@ -341,7 +375,7 @@ class FakeSystemd(object):
     def _reload(self):
         """What daemon-reload does: every socket now shows its unit file plus its drop-ins."""
         for unit in self.states:
-            if not unit.endswith('.socket') or unit not in self.base:
+            if not unit.endswith('.socket') or unit not in self.base or unit not in self.files:
                 continue
             st = self.states[unit]
             for key in SOCKET_KEYS:
@@ -357,17 +391,22 @@ class FakeSystemd(object):
         for directory in (self.unit_dir, self.dropin_dir):
             if not os.path.isdir(str(directory)):
                 os.makedirs(str(directory))
-        for unit, st in self.states.items():
+        for unit in self.states:
             lib = os.path.join(str(self.unit_dir), unit)
-            link = os.path.join(str(self.dropin_dir), unit)
             if unit in self.files and not os.path.exists(lib):
                 with open(lib, 'w') as handle:
                     handle.write(u'[Unit]\n')
-            masked = st['load_state'] == 'masked'
-            if masked and not os.path.lexists(link):
-                os.symlink(os.devnull, link)
-            elif not masked and os.path.islink(link):
-                os.remove(link)
+            self._write_mask(unit)
+
+    def _write_mask(self, unit):
+        if self.dropin_dir is None:
+            return
+        link = os.path.join(str(self.dropin_dir), unit)
+        masked = self.states[unit]['load_state'] == 'masked'
+        if masked and not os.path.lexists(link):
+            os.symlink(os.devnull, link)
+        elif not masked and os.path.islink(link):
+            os.remove(link)
 
     def _block(self, unit, props=None):
         st = self.states.get(unit, missing())
