@@ -351,15 +351,38 @@ def real_sample(states):
     return sorted(picked, key=states.index)
 
 
+REAL_FAULTS = ('none', 'socket-cannot-bind', 'none', 'readonly-dropin-dir', 'no-bus')
+
+
+def real_expectations(mode, settings):
+    """{unit: what clients must see} for the wanted units of one mode: the socket file's
+    group and mode where a setting asks for them (else the unit's own), the TCP listener."""
+    expect = OrderedDict()
+    for unit in wanted_units(mode, settings):
+        want = OrderedDict()
+        listen = base_settings(unit)['listen'].split(' (', 1)[0] if unit.endswith('.socket') else ''
+        if listen.startswith('/'):
+            want['path'] = listen
+        wanted = wanted_settings(unit, settings)
+        if settings != 'off' and is_read_write_socket(unit):
+            want['group'] = wanted['socket_group']
+            want['mode'] = wanted['socket_mode'].lstrip('0')
+        if unit.endswith('-tls.socket') and settings == 'tls-listen':
+            want['listen'] = wanted['listen'].split(' (', 1)[0]
+        expect[unit] = want
+    return expect
+
+
 def real_states():
     """The sample as the real-systemd scenario reads it (molecule/states/vars/states.json)."""
     states = generate()
     out = []
-    for state in real_sample(states):
+    for number, state in enumerate(real_sample(states)):
         table, gone, traditional = host_units(state)
         out.append(OrderedDict([
             ('id', state_id(state)),
             ('dims', OrderedDict((name, state[name]) for name in DIMENSIONS)),
+            ('fault', REAL_FAULTS[number % len(REAL_FAULTS)]),
             ('units', OrderedDict(sorted((unit, OrderedDict([('file', st['unit_file_state']),
                                                              ('active', st['active_state'])]))
                                          for unit, st in table.items()))),
@@ -368,8 +391,9 @@ def real_states():
             ('dropins', OrderedDict(sorted((unit, text) for unit, (text, dummy) in dropins(state, table).items()))),
             ('files', OrderedDict(sorted(host_files(state).items()))),
             ('args', OrderedDict(sorted(request(state).items()))),
-            ('wanted', wanted_units(state['mode'], state['settings']) if state['mode'] != 'auto' else []),
-            ('other', other_units(state['mode']) if state['mode'] != 'auto' else []),
+            ('expect', OrderedDict((mode, real_expectations(mode, state['settings']))
+                                   for mode in ('modular', 'monolithic'))),
+            ('other', OrderedDict((mode, other_units(mode)) for mode in ('modular', 'monolithic'))),
         ]))
     return out
 
