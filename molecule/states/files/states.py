@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 
 KEEP = '/var/lib/kvmhost-states/pristine.tar'
 ETC = '/etc/systemd/system'
@@ -262,7 +263,19 @@ def files():
 
 def snapshot():
     units = all_units()
-    return {'units': show(units), 'sockets': socket_files(), 'listen': listeners(), 'files': files()}
+    return {'units': settled(units), 'sockets': socket_files(), 'listen': listeners(), 'files': files()}
+
+
+def settled(units):
+    """show once no unit is on its way up or down: a Type=notify daemon that is still
+    'activating' would look like a change made by the run."""
+    for dummy in range(100):
+        found = show(units)
+        busy = [unit for unit, st in found.items() if st.get('ActiveState') in ('activating', 'deactivating', 'reloading')]
+        if not busy and not sh('systemctl', 'list-jobs', '--no-legend').strip():
+            return found
+        time.sleep(0.1)
+    return found
 
 
 # ---- the invariants ------------------------------------------------------------------------
