@@ -41,6 +41,7 @@ STATE_KEYS = (('LoadState', 'load_state'), ('UnitFileState', 'unit_file_state'),
 RUNNING = ('active', 'activating', 'reloading')
 BUS = ('/run/systemd/private', '/run/dbus/system_bus_socket')
 FAULT_DROPIN = 'zz-kvmhost-test-fault.conf'
+CONFIG_FILES = ('/etc/default/libvirtd', '/etc/libvirt/libvirtd.conf')
 TRADITIONAL_CONF = ('\n# kvmhost-states: traditional mode\nlisten_tls = 0\nlisten_tcp = 1\n'
                     'listen_addr = "127.0.0.1"\nauth_tcp = "none"\n')
 
@@ -64,11 +65,13 @@ def keep():
     with tarfile.open(KEEP, 'w') as tar:
         for name in libvirt_unit_files():
             tar.add(os.path.join(LIB, name))
-        for path in ('/etc/default/libvirtd', '/etc/libvirt/libvirtd.conf'):
+        for path in CONFIG_FILES:
             if os.path.exists(path):
                 tar.add(path)
     with open(KEEP + '.units', 'w') as handle:
         handle.write('\n'.join(libvirt_unit_files()) + '\n')
+    with open(KEEP + '.absent', 'w') as handle:
+        handle.write('\n'.join(path for path in CONFIG_FILES if not os.path.exists(path)) + '\n')
 
 
 def all_units():
@@ -98,6 +101,10 @@ def reset():
                 os.remove(os.path.join(wants, name))
     with tarfile.open(KEEP) as tar:
         tar.extractall('/')
+    with open(KEEP + '.absent') as handle:
+        for path in handle.read().split():
+            if os.path.exists(path):
+                os.remove(path)  # a traditional-mode state wrote it
     for path in glob.glob('/run/libvirt/qemu/*.xml'):
         os.remove(path)
     # the state's own setup reloads; reset-failed also clears the start rate limits
