@@ -204,23 +204,71 @@ def running_matches(state, setting):
     return all(_running(state, key) == value for key, value in setting.items())
 
 
+def rebind_as_loaded(state):
+    """What clients see of a socket once it restarts: the settings systemd loaded (for a
+    prediction)."""
+    if 'seen' not in state:
+        return state
+    listen = state.get('listen', '').split(' (', 1)[0]
+    if not listen or listen.startswith('/'):
+        state['seen'] = seen_settings({'group': state.get('socket_group', ''),
+                                       'mode': normal_mode(state.get('socket_mode', ''))}, None)
+    else:
+        state['seen'] = seen_settings(None, [canonical_listen(listen)])
+    return state
+
+
+def predict_settings(states, settings, removed=()):
+    """The states as systemd will show them once the drop-ins with ``settings`` are loaded
+    (for check mode's prediction). A socket whose drop-in goes away gets the unit's own
+    settings, which only its unit file knows: the prediction leaves them out."""
+    for unit in removed:
+        for row in SOCKET_SETTINGS:
+            states.get(unit, {}).pop(row.state, None)
+    for unit, setting in settings.items():
+        if unit in states:
+            for row in SOCKET_SETTINGS:
+                if row.key in setting:
+                    states[unit][row.state] = setting[row.key] + (' (Stream)' if row.key == 'Listen' else '')
+    return states
+
+
 def sockets_to_restart(changes, settings, current, is_running):
-    """Active sockets that clients see otherwise than wanted, or whose drop-in goes away.
+    """Active sockets that clients see otherwise than wanted, or that run with the settings of
+    a drop-in that goes away.
 
     Decided from the bound socket, not from whether this run changed a file, so that a run
     interrupted between writing a drop-in and restarting its socket heals on the next one.
-    A removed drop-in always needs the restart: what the unit has without it is only known
-    after a daemon-reload. Where the bound socket already has the new settings the file is
-    written and nothing is restarted."""
+    A removed drop-in needs the restart when the socket runs with its settings (what the unit
+    has without it is only known after a daemon-reload), so a socket that does not run with the removed drop-in's settings
+    (a run that wrote it was interrupted before the restart) is left alone. Where the bound
+    socket already has the new settings the file is written and nothing is restarted."""
     restart = []
-    removed = set(unit for unit, dummy, after in changes if after is None)
-    for unit in sorted(set(settings) | removed):
+    removed = dict((unit, before) for unit, before, after in changes if after is None)
+    for unit in sorted(set(settings) | set(removed)):
         state = current.get(unit) or {}
         if not is_running(state):
             continue
-        if unit in removed or not running_matches(state, settings[unit]):
+        if unit in removed:
+            # it runs with what the drop-in set (or clients cannot be asked): that goes away
+            if 'seen' not in state or running_matches(state, dropin_settings(removed[unit])):
+                restart.append(unit)
+        elif not running_matches(state, settings[unit]):
             restart.append(unit)
     return restart
+
+
+def dropin_settings(text):
+    """{key: value} that a drop-in of the collection sets, read back by the table's lines."""
+    lines = (text or '').splitlines()
+    found = {}
+    for row in SOCKET_SETTINGS:
+        marker = '\x00'
+        directive = [line.split(marker)[0] for line in row.lines(marker) if marker in line][0]
+        values = [line[len(directive):] for line in lines if line.startswith(directive) and line != directive]
+        if values:
+            found[row.key] = values[-1]
+    return found
 
 
 def settings_drift(settings, current, is_running):

@@ -46,7 +46,7 @@ PROC1_COMM = '/proc/1/comm'
 LOCK_DIR = '/run/kvmhost-setup'
 LOCK_FILE = LOCK_DIR + '/libvirt-daemons.lock'
 # where libvirtd's command line options are set (LIBVIRTD_ARGS), EL and Debian
-LIBVIRTD_ENV_FILES = ('/etc/sysconfig/libvirtd', '/etc/default/libvirtd')
+LIBVIRTD_ARGS_FILES = ('/etc/sysconfig/libvirtd', '/etc/default/libvirtd')
 # systemd's unit search path for system units (runtime, admin, packages)
 UNIT_DIRS = ('/etc/systemd/system', '/run/systemd/system', '/run/systemd/transient',
              '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system')
@@ -175,7 +175,7 @@ def units_on_disk(units):
 
 def libvirtd_env_files():
     """{path: text or None} of libvirtd's environment files (LIBVIRTD_ARGS)."""
-    return dict((path, read_text(path)) for path in LIBVIRTD_ENV_FILES)
+    return dict((path, read_text(path)) for path in LIBVIRTD_ARGS_FILES)
 
 
 def daemon_confs(daemons):

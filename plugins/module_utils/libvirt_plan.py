@@ -16,11 +16,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
+    MONOLITHIC_DAEMON,
     hypervisor_services,
     is_remote_socket,
     is_shared_unit,
     service_unit,
+    socket_unit,
     unit_daemon,
+    unit_kind,
+    unit_mode,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import (
     validate_other_action,
@@ -283,6 +287,37 @@ def is_changing(steps):
     return any(step[0] != 'daemon-reload' for step in steps)
 
 
+def _conflicting(unit, units):
+    """The other mode's counterparts of a libvirt unit (libvirt's units carry Conflicts= on
+    them), so that starting one stops the other."""
+    kind, mode = unit_kind(unit), unit_mode(unit)
+    if mode == 'monolithic':
+        return [other for other in units if unit_mode(other) == 'modular' and unit_kind(other) == kind]
+    if mode == 'modular' and kind in ('service', 'main', 'ro', 'admin'):
+        return [service_unit(MONOLITHIC_DAEMON) if kind == 'service' else socket_unit(MONOLITHIC_DAEMON, kind)]
+    return []
+
+
+def _bound_to_socket(unit):
+    """The main socket a unit stops with (BindsTo=): a daemon's other sockets and a modular service."""
+    daemon, kind = unit_daemon(unit), unit_kind(unit)
+    if daemon is None or is_shared_unit(unit) or kind == 'main':
+        return None
+    if kind == 'service' and daemon == MONOLITHIC_DAEMON:
+        return None
+    return socket_unit(daemon, 'main')
+
+
+def _stop_in(after, unit):
+    state = after.get(unit)
+    if state is None or not is_running(state):
+        return
+    state.update(active_state='inactive', sub_state='dead')
+    for other in list(after):
+        if _bound_to_socket(other) == unit:
+            _stop_in(after, other)
+
+
 def predict(current, steps):
     """The unit states expected after running ``steps`` (for check mode and diff)."""
     after = dict((unit, dict(state)) for unit, state in current.items())
@@ -291,8 +326,10 @@ def predict(current, steps):
         for unit in step[1:]:
             state = after.setdefault(unit, dict(NOT_FOUND))
             if verb == 'stop':
-                state.update(active_state='inactive', sub_state='dead')
+                _stop_in(after, unit)
             elif verb in ('start', 'restart'):
+                for other in _conflicting(unit, list(after)):
+                    _stop_in(after, other)
                 state.update(active_state='active', sub_state=_STARTED_SUB_STATE.get(_unit_type(unit), 'active'))
             elif verb == 'enable':
                 state.update(unit_file_state='enabled')

@@ -89,7 +89,8 @@ def _blocks(output):
 
 def _state(block):
     state = dict((key, block.get(prop, '')) for prop, key in _STATE_KEYS)
-    state.update((key, block[prop]) for prop, key in _SOCKET_KEYS + _OPTIONAL_KEYS if block.get(prop))
+    state.update((key, block[prop]) for prop, key in _SOCKET_KEYS if prop in block)
+    state.update((key, block[prop]) for prop, key in _OPTIONAL_KEYS if block.get(prop))
     return state
 
 

@@ -472,6 +472,8 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins impo
     SOCKET_SETTINGS,
     dropin_changes,
     dropin_path,
+    predict_settings,
+    rebind_as_loaded,
     settings_drift,
     sockets_to_restart,
     wanted_settings,
@@ -569,6 +571,8 @@ class Run(object):
         self.current = {}
         self.lock_handle = None
         self.created_dirs = []
+        # the steps that ran: what the host became when systemd cannot be asked afterwards
+        self.ran = []
 
     # --- what is wanted --------------------------------------------------------------------
 
@@ -646,11 +650,15 @@ class Run(object):
         steps = restart_plan(only or self.wanted, self.current, self.params['daemon_reload'])
         if self.module.check_mode:
             done = [action_text(step) for step in steps]
+            # converge from what the restart would leave: restarted sockets bound as loaded
+            self.current = predict(self.current, steps)
+            for unit in [unit for step in steps if step[0] == 'restart' for unit in step[1:]]:
+                rebind_as_loaded(self.current.get(unit, {}))
         else:
             done = self.apply(steps, {})
             if steps:
                 # a socket restart stops what is bound to it: converge from what is there now
-                self.current = self.host.probe(self.probe_units)
+                self.current = self.probe_after(steps)
         self.converge(done, False)
 
     # --- the pieces ------------------------------------------------------------------------
@@ -672,6 +680,8 @@ class Run(object):
         self.host = host_io.Host(self.module, always=asked + companion_services(asked))
         self.probe_units = probe_list(asked)
         self.current = self.host.probe(self.probe_units)
+        # what the host was before this run changed anything (a restart included)
+        self.first = self.current
         self.mode, reason = self.decide(self.current)
         self.wanted = self.wanted_for(self.mode)
         self.other = other_mode_units(self.mode)
@@ -785,7 +795,8 @@ class Run(object):
         self.result['changed'] = bool(done) or bool(changes) or is_changing(steps)
         diff_units = unique(self.requested + [unit for step in steps for unit in step[1:]])
         if self.module.check_mode:
-            expected = predict(self.current, steps)
+            expected = predict_settings(predict(self.current, steps), settings,
+                                        [unit for unit, dummy, after in changes if after is None])
             self.result.update(actions=done + writes + [action_text(step) for step in steps],
                                units=report(expected, self.requested))
             self.add_diff(expected, diff_units, changes)
@@ -793,7 +804,7 @@ class Run(object):
         before = self.write_dropins(changes, done)
         done = done + writes + self.apply(steps, before, done + writes)
         self.result['actions'] = done
-        after = self.host.probe(self.probe_units) if steps else self.current
+        after = self.probe_after(steps) if steps else self.current
         self.result['units'] = report(after, self.requested)
         self.add_diff(after, diff_units, changes)
         drift = self.drift(after, self.read_dropins())
@@ -824,6 +835,18 @@ class Run(object):
                          'before': before_text or '', 'after': after_text or ''})
         self.result['diff'] = diff
 
+    def probe_after(self, steps):
+        """The probe after the apply; when systemd does not answer, the result says what the
+        steps that ran made of the host (predicted from the first probe) and fails."""
+        after = self.host.try_probe(self.probe_units)
+        if after is None:
+            self.result.update(rolled_back=False, not_restored=[action_text(step) for step in self.ran],
+                               units=report(predict(self.current, self.ran), self.requested))
+            raise host_io.Failed('the steps ran, but systemd could not be asked for the units afterwards, so '
+                                 'nothing was verified or rolled back: the units in the result are what the steps '
+                                 'that ran ({0}) made of the host'.format(len(self.ran)))
+        return after
+
     def write_dropins(self, changes, done):
         """Write the drop-ins; returns {unit: text before}. A failed write puts back those
         already written (and the directories created) before raising host_io.Failed."""
@@ -843,7 +866,9 @@ class Run(object):
         done = []
         for step in steps:
             rc, out, err = self.host.run(step)
-            if rc != 0:
+            if rc == 0:
+                self.ran.append(step)
+            else:
                 self.result['actions'] = list(before) + done
                 msg = self.roll_back('{0} failed with rc {1}: {2}'.format(action_text(step), rc, err.strip()),
                                      dropins_before)
@@ -871,8 +896,10 @@ class Run(object):
         undo = [['daemon-reload']] if dropins_before else []
         now = self.host.try_probe(self.probe_units)
         if now is None:
-            self.result.update(rolled_back=False, not_restored=left, units=report(self.current, self.requested))
-            return msg + '; systemd could not be asked for the units afterwards, so no unit was rolled back' + (
+            self.result.update(rolled_back=False, not_restored=left + [action_text(step) for step in self.ran],
+                               units=report(predict(self.current, self.ran), self.requested))
+            return msg + ('; systemd could not be asked for the units afterwards, so no unit was rolled back: the '
+                          'units in the result are what the steps that ran made of the host') + (
                 '; ' + '; '.join(left) if left else '')
         # virtlogd/virtlockd that this run started are stopped again unless a guest uses them now
         undo += restore_plan(self.current, now, self.probe_units, stop_shared=not host_io.running_guests())
@@ -885,6 +912,10 @@ class Run(object):
                 break
             self.result['rollback_actions'].append(action_text(step))
         after = self.host.try_probe(self.probe_units)
+        if after is None:
+            after = predict(now, [step for step in undo if action_text(step) in self.result['rollback_actions']])
+            left.append('systemd could not be asked for the units after the rollback: the units in the result '
+                        'are what its steps made of the host')
         # sockets restarted with a drop-in the rollback took back: bound as before again
         rebind = restart_plan(rebound(self.current, after, self.probe_units), after) if after and failed is None else []
         for step in rebind:
@@ -894,11 +925,8 @@ class Run(object):
                 break
             self.result['rollback_actions'].append(action_text(step))
         if rebind:
-            after = self.host.try_probe(self.probe_units)
-        if after is None:
-            left.append('systemd could not be asked for the units after the rollback')
-            after = now
-        left += not_restored(self.current, after, self.probe_units)
+            after = self.host.try_probe(self.probe_units) or predict(after, rebind)
+        left += not_restored(self.first, after, self.probe_units)
         left += ['{0}: not as before this run'.format(dropin_path(unit)) for unit, text in sorted(dropins_before.items())
                  if host_io.read_text(dropin_path(unit)) != text]
         self.result.update(rolled_back=not left and failed is None, not_restored=left,

@@ -38,6 +38,7 @@ from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import all_known_units
 from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_dropins, libvirt_host
+from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import is_running
 from ansible_collections.kvmhost.setup.plugins.modules import libvirt_daemons
 from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, missing
 
@@ -141,6 +142,8 @@ class FakeSystemd(object):
             if unit.endswith('.service') and self._running(unit):
                 self._new_process(unit)
         self._write_unit_files()
+        # the drop-ins as systemd loaded them: a file changed since makes NeedDaemonReload=yes
+        self.loaded_text = dict((unit, self._dropin_text(unit)) for unit in self.states if unit.endswith('.socket'))
 
     # --- setting a host up -----------------------------------------------------------------
 
@@ -382,6 +385,7 @@ class FakeSystemd(object):
                 st.pop(key, None)
             st.update(self.base[unit])
             st.update(parse_dropin(self._dropin_text(unit)))
+        self.loaded_text = dict((unit, self._dropin_text(unit)) for unit in self.states if unit.endswith('.socket'))
 
     def _write_unit_files(self):
         """Unit files in the unit directory and mask links in /etc, so that the module's own
@@ -415,6 +419,9 @@ class FakeSystemd(object):
         for key, prop in (('socket_group', 'SocketGroup'), ('socket_mode', 'SocketMode'), ('listen', 'Listen')):
             if key in st:
                 block += '{0}={1}\n'.format(prop, st[key])
+        if unit.endswith('.socket') and props and 'NeedDaemonReload' in props:
+            block += 'NeedDaemonReload={0}\n'.format(
+                'yes' if self._dropin_text(unit) != getattr(self, 'loaded_text', {}).get(unit) else 'no')
         if unit.endswith('.service') and props:
             proc = self.procs.get(unit, {})
             for key, prop in (('main_pid', 'MainPID'), ('invocation_id', 'InvocationID')):
@@ -459,6 +466,9 @@ def make_env(monkeypatch, tmp_path):
                                                               str(tmp_path / 'sysconfig-libvirtd')), raising=False)
     monkeypatch.setattr(libvirt_host, 'host_facts', lambda module: dict(EL9))
     monkeypatch.setattr(libvirt_host, 'LOCK_FILE', str(tmp_path / 'libvirt-daemons.lock'))
+    conf_dir = tmp_path / 'etc-libvirt'
+    conf_dir.mkdir()
+    monkeypatch.setattr(libvirt_host, 'LIBVIRT_CONF_DIR', str(conf_dir))
     monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: SYSTEMCTL)
 
     def exit_json(self, **kwargs):
@@ -476,6 +486,8 @@ def make_env(monkeypatch, tmp_path):
 
     class Env(object):
         path = tmp_path
+        conf_dir = tmp_path / 'etc-libvirt'
+        libvirtd_env = tmp_path / 'sysconfig-libvirtd'
         dropin_dir = dropins
         unit_dir = units
         guest_dir = guests
@@ -507,6 +519,25 @@ def make_env(monkeypatch, tmp_path):
         return real_write(path, content)
 
     monkeypatch.setattr(libvirt_host, 'write_text', write_text)
+
+    def client_view(states):
+        """What clients see of each active socket: what the fake bound it with at its last
+        start, which after a drop-in change and a daemon-reload differs from what show prints."""
+        fake = env.systemd
+        for unit, state in states.items():
+            if fake is None or not unit.endswith('.socket') or not is_running(state) or unit not in fake.bound:
+                continue
+            bound = fake.bound[unit]
+            listen = bound.get('listen', state.get('listen', '')).split(' (', 1)[0]
+            # the hand-written test states give sockets no Listen: unix sockets, as most are
+            if not listen or listen.startswith('/'):
+                socket_file = {'group': bound.get('socket_group', ''),
+                               'mode': libvirt_dropins.normal_mode(bound.get('socket_mode', ''))}
+                state['seen'] = libvirt_dropins.seen_settings(socket_file, None)
+            else:
+                state['seen'] = libvirt_dropins.seen_settings(None, [libvirt_dropins.canonical_listen(listen)])
+
+    monkeypatch.setattr(libvirt_host, 'client_view', client_view)
     return env
 
 
