@@ -99,7 +99,7 @@ def _is_int(value):
 def _string(text):
     if _CONTROL_RE.search(text):
         raise _Refused('a libvirt string is one line without control characters')
-    if len(text) >= 2 and (text[0] == text[-1] in '"\'' or _RAW_LIST_RE.match(text)):
+    if len(text) >= 2 and ((text[0] == text[-1] and text[0] in '"\'') or _RAW_LIST_RE.match(text)):
         # the role wrote values raw before they were typed: '"none"' now means the
         # six characters with their quotes, which no libvirt setting wants
         raise _Refused('it looks like a value already in libvirt syntax; settings are typed: '
