@@ -98,3 +98,13 @@ def test_faults_removed(host):
 def test_tls_private_key_root_only(host):
     key = host.file("/etc/pki/libvirt/private/serverkey.pem")
     assert (key.user, key.mode) == ("root", 0o600)
+
+
+def test_answers_faults_removed(host):
+    """answers.yml broke qemu.conf and faked a guest; neither is left, and libvirt answers read-only."""
+    conf = host.file("/etc/libvirt/qemu.conf").content_string.splitlines()
+    assert "vnc_listen = 0.0.0.0" not in conf
+    assert not [line for line in conf if line.startswith("log_timestamp = ")]
+    assert not host.file("/run/libvirt/qemu/kvmhost-test-ghost.xml").exists
+    result = host.run("virsh -r -c qemu:///system version")
+    assert result.rc == 0, result.stderr
