@@ -37,7 +37,7 @@ DISK_TYPES = ('file', 'block', 'network')
 
 # virsh migrate options the plan sets itself or that contradict it (the
 # guests must arrive running, with their disks on shared storage, and stay
-# transient on the peer: see playbooks/README.md).
+# transient on the peer: see docs/rolling-switch.md).
 PLAN_OPTIONS = ('--live', '--p2p', '--migrateuri', '--desturi', '--domain', '--persistent', '--undefinesource',
                 '--offline', '--suspend', '--copy-storage-all', '--copy-storage-inc', '--copy-storage-synchronous-writes')
 
