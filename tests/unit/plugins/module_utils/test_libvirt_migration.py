@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
+
 import pytest
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_migration import (
@@ -304,7 +306,8 @@ def test_make_plan_back_defaults_to_the_host_name():
     ('2001:db8::1', '[2001:db8::1]'),
     ('[2001:db8::1]', '[2001:db8::1]'),
     ('2001:DB8:0:0::1', '[2001:db8::1]'),
-    ('::ffff:192.0.2.1', '[::ffff:c000:201]'),
+    # Python 3.13 spells IPv4-mapped addresses with the dotted quad, earlier ones in hex
+    ('::ffff:192.0.2.1', '[{0}]'.format(ipaddress.ip_address(u'::ffff:192.0.2.1').compressed)),
     ('kvm1', 'kvm1'),
     ('kvm1.example.org', 'kvm1.example.org'),
     ('kvm_1.example.org.', 'kvm_1.example.org.'),
