@@ -210,14 +210,16 @@ def restart_plan(wanted, current, daemon_reload=False):
     return steps
 
 
-def restore_plan(before, now, units, stop_shared=False):
+def restore_plan(before, now, units, stop_shared=False, enabled=()):
     """Steps that bring ``units`` back from ``now`` to their state in ``before`` (a rollback).
 
     Used when a step failed half way, so that a switch never leaves the host with neither
     mode working. Order as in a switch: stop what was started (services, then sockets),
     unmask, put enablement back, mask again, start what was stopped (sockets, then
     services). virtlogd and virtlockd are stopped again only with ``stop_shared`` (the
-    caller knows that no guest uses them).
+    caller knows that no guest uses them). ``enabled`` names the units this run enabled: a
+    unit masked before gets its enablement links removed before it is masked again (a mask
+    does not remove them, and a later unmask would bring them back).
     """
     steps = []
 
@@ -232,14 +234,18 @@ def restore_plan(before, now, units, stop_shared=False):
         return _get(now, unit)
 
     units = [unit for unit in unique(units) if is_installed(was(unit)) or is_masked(was(unit))]
+    # units that failed during this run: their failed state is not what they had
+    add('reset-failed', [u for u in units if is_(u).get('active_state') == 'failed'
+                         and was(u).get('active_state') != 'failed'])
     started = [u for u in units if is_running(is_(u)) and not is_running(was(u))
                and (stop_shared or not is_shared_unit(u))]
     add('stop', [u for u in started if not _is_socket(u)])
     add('stop', [u for u in started if _is_socket(u)])
     add('unmask', [u for u in units if is_masked(is_(u)) and not is_masked(was(u))])
-    disabling = [u for u in units if not is_masked(was(u))
-                 and is_(u).get('unit_file_state') in DISABLE_STATES
-                 and was(u).get('unit_file_state') not in DISABLE_STATES]
+    disabling = [u for u in units if (not is_masked(was(u))
+                                      and is_(u).get('unit_file_state') in DISABLE_STATES
+                                      and was(u).get('unit_file_state') not in DISABLE_STATES)
+                 or (is_masked(was(u)) and u in enabled)]
     add('disable', disabling)
     # `disable` follows Also= (virtqemud.service takes virtlogd.socket along): after a
     # disable step every unit that was enabled is enabled again, a no-op where none dropped

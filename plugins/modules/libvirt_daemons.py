@@ -902,7 +902,8 @@ class Run(object):
                           'units in the result are what the steps that ran made of the host') + (
                 '; ' + '; '.join(left) if left else '')
         # virtlogd/virtlockd that this run started are stopped again unless a guest uses them now
-        undo += restore_plan(self.current, now, self.probe_units, stop_shared=not host_io.running_guests())
+        undo += restore_plan(self.current, now, self.probe_units, stop_shared=not host_io.running_guests(),
+                             enabled=[unit for step in self.ran if step[0] == 'enable' for unit in step[1:]])
         self.result.update(rollback_actions=[])
         failed = None
         for step in undo:

@@ -237,6 +237,10 @@ class FakeSystemd(object):
             return self._restart(unit, st)
         return None
 
+    def _reset_failed(self, unit, st):
+        if st['active_state'] == 'failed':
+            st.update(active_state='inactive', sub_state='dead')
+
     def _enable(self, unit, st):
         if st['unit_file_state'] in ('masked', 'masked-runtime'):
             return 1, '', 'Failed to enable unit: Unit file {0} is masked.'.format(unit)
