@@ -42,6 +42,9 @@ DEFAULT_DRIVERS = ['qemu', 'network', 'storage', 'nodedev', 'secret', 'interface
 PROXY_DAEMON = 'virtproxyd'
 MONOLITHIC_DAEMON = 'libvirtd'
 SHARED_DAEMONS = ('virtlogd', 'virtlockd')
+# libvirt's service that saves or shuts down running guests at host shutdown and starts
+# them at boot (one of the guest lifecycle mechanisms; not a daemon's unit)
+GUEST_LIFECYCLE_UNIT = 'libvirt-guests.service'
 
 # unit suffix of each socket kind
 _SOCKET_SUFFIX = {

@@ -98,11 +98,13 @@ _DEB_PACKAGES = {
 # names are normalised: lower case, no blanks, dashes or underscores
 DISTRIBUTIONS = (
     {'family': 'fedora', 'label': 'Fedora', 'names': ('fedora',), 'os_family': None,
-     'modular_since': 35, 'packages': _RPM_PACKAGES},
+     'modular_since': 35, 'packages': _RPM_PACKAGES, 'initconf_dir': '/etc/sysconfig'},
     {'family': 'el', 'label': 'EL', 'os_family': 'redhat', 'modular_since': 9, 'packages': _EL_PACKAGES,
+     'initconf_dir': '/etc/sysconfig',
      'names': ('redhat', 'rhel', 'centos', 'centosstream', 'rocky', 'almalinux', 'alma', 'oraclelinux',
                'ol', 'oracle', 'scientific', 'eurolinux', 'navylinux', 'miraclelinux')},
     {'family': 'debian', 'label': 'Debian', 'os_family': 'debian', 'modular_since': None, 'packages': _DEB_PACKAGES,
+     'initconf_dir': '/etc/default',
      'names': ('debian', 'ubuntu', 'linuxmint', 'pop', 'raspbian', 'devuan', 'kali')},
 )
 # os_family RedHat, but versions that are not EL majors
@@ -169,6 +171,13 @@ def default_mode(facts):
             what, row['label'], since)
     return 'monolithic', 'distribution default: {0} ({1} < {2}) uses monolithic libvirtd'.format(
         what, row['label'], since)
+
+
+def env_file(facts, name):
+    """Where this distribution keeps a service's environment file (libvirt's
+    @initconfdir@: /etc/sysconfig/NAME or /etc/default/NAME), None when it is not known."""
+    row = distribution(facts)
+    return '{0}/{1}'.format(row['initconf_dir'], name) if row else None
 
 
 def _releases(facts):

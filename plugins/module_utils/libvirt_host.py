@@ -53,6 +53,7 @@ UNIT_DIRS = ('/etc/systemd/system', '/run/systemd/system', '/run/systemd/transie
 SYSTEMD_RUN_DIR = '/run/systemd/system'
 GUEST_STATUS_DIRS = tuple(guest_status_dirs())
 LIBVIRT_CONF_DIR = '/etc/libvirt'
+QEMU_CONF = LIBVIRT_CONF_DIR + '/qemu.conf'
 DAEMON_CONF = {
     'modular': '/etc/libvirt/virtproxyd.conf',
     'monolithic': '/etc/libvirt/libvirtd.conf',
@@ -107,6 +108,16 @@ def running_guests():
     return unique(os.path.basename(path)[:-len('.xml')]
                   for directory in GUEST_STATUS_DIRS
                   for path in sorted(glob.glob(os.path.join(directory, '*.xml'))))
+
+
+def libvirt_version_text(module, daemon):
+    """What ``<daemon> --version`` prints ('virtqemud (libvirt) 11.3.0'), '' when the
+    daemon's binary is missing or does not answer."""
+    binary = module.get_bin_path(daemon, opt_dirs=['/usr/sbin', '/sbin'])
+    if not binary:
+        return ''
+    rc, out, dummy = module.run_command([binary, '--version'], environ_update=C_LOCALE)
+    return out if rc == 0 else ''
 
 
 def read_text(path):

@@ -209,6 +209,46 @@ options:
     type: int
     default: 300
     version_added: 0.2.0
+  guest_lifecycle:
+    description:
+      - What acts on running guests when the host shuts down and boots, one mechanism at a time.
+      - V(libvirt-guests) enables and starts C(libvirt-guests.service) (with the O(extra_units)). While
+        C(/etc/libvirt/qemu.conf) still turns the hypervisor daemon's own actions on
+        (C(auto_shutdown_try_save), C(auto_shutdown_try_shutdown), C(auto_shutdown_poweroff) not C(none)),
+        it is left alone and RV(guest_lifecycle.pending) is true, so that the caller turns them off and
+        restarts the daemon first (libvirt says the two must never both act on the guests).
+      - V(daemon) uses the QEMU driver's own actions (libvirt >= 11.2; refused below, naming the version,
+        before anything changes; warned below 11.7, which fixed the ordering of its units at shutdown).
+        RV(guest_lifecycle.qemu_conf) holds the C(qemu.conf) settings to write; this module writes no
+        C(qemu.conf).
+      - V(none) uses neither.
+      - V(daemon) and V(none) stop and disable C(libvirt-guests.service) first, without running its
+        C(ExecStop) (which would save or shut down the running guests): a runtime drop-in empties
+        C(ExecStop=) for that stop and is removed right after.
+      - Unset, C(libvirt-guests.service) is a unit like any other (list it in O(extra_units)).
+    type: str
+    choices: [libvirt-guests, daemon, none]
+    version_added: 0.4.0
+  guest_daemon_settings:
+    description:
+      - With O(guest_lifecycle=daemon), the C(qemu.conf) settings of the daemon's own actions, over
+        libvirt's defaults for the session daemon: C(auto_shutdown_try_save=persistent),
+        C(auto_shutdown_try_shutdown=all), C(auto_shutdown_poweroff=all), C(auto_shutdown_wait=30),
+        C(auto_shutdown_restore=true), C(auto_save_bypass_cache=false), C(auto_start_delay=0) (ms),
+        C(auto_start_bypass_cache=false). Other names and wrongly typed values are refused.
+    type: dict
+    default: {}
+    version_added: 0.4.0
+  libvirt_guests_settings:
+    description:
+      - With O(guest_lifecycle=libvirt-guests), settings for C(libvirt-guests)' environment file
+        (RV(guest_lifecycle.libvirt_guests_file)): C(ON_BOOT) (V(start), V(ignore)), C(ON_SHUTDOWN)
+        (V(suspend), V(shutdown)), C(START_DELAY), C(SHUTDOWN_TIMEOUT), C(PARALLEL_SHUTDOWN) (numbers),
+        C(PERSISTENT_ONLY) (V(true), V(false), V(default)), C(BYPASS_CACHE), C(SYNC_TIME) (booleans).
+        Validated and returned as lines (RV(guest_lifecycle.libvirt_guests_lines)); this module writes no file.
+    type: dict
+    default: {}
+    version_added: 0.4.0
 notes:
   - A switch never widens who may connect. When the other mode's daemons are in use, the
     settings of their C(/etc/libvirt/*.conf) that say who may connect (C(auth_unix_rw),
@@ -401,6 +441,47 @@ traditional_mode:
   type: str
   sample: LIBVIRTD_ARGS in /etc/sysconfig/libvirtd has --listen (LIBVIRTD_ARGS="--listen")
   version_added: 0.3.0
+libvirt_version:
+  description: The libvirt version of the hypervisor daemon's binary (C(virtqemud --version), else C(libvirtd --version)), empty when none answers.
+  returned: when O(guest_lifecycle) is set
+  type: str
+  sample: 11.3.0
+  version_added: 0.4.0
+guest_lifecycle:
+  description: The guest lifecycle mechanism and what the caller writes for it.
+  returned: when O(guest_lifecycle) is set
+  type: dict
+  version_added: 0.4.0
+  contains:
+    mechanism:
+      description: O(guest_lifecycle).
+      type: str
+      sample: daemon
+    qemu_conf:
+      description:
+        - C(qemu.conf) settings to write. For V(daemon) its settings; for the others the daemon's three
+          actions explicitly V(none) where libvirt >= 11.2 knows them; empty below 11.2.
+      type: dict
+      sample: {auto_shutdown_try_save: persistent, auto_shutdown_restore: true}
+    libvirt_guests_file:
+      description: The distribution's environment file of C(libvirt-guests), empty when the distribution is not known.
+      type: str
+      sample: /etc/default/libvirt-guests
+    libvirt_guests_lines:
+      description: Lines for that file, C(KEY=value), from O(libvirt_guests_settings).
+      type: list
+      elements: dict
+      sample: [{key: ON_BOOT, line: ON_BOOT=start}]
+    armed:
+      description: The daemon's shutdown actions that C(qemu.conf) turned on when probed.
+      type: dict
+      sample: {auto_shutdown_try_save: persistent}
+    pending:
+      description:
+        - True when O(guest_lifecycle=libvirt-guests) but C(qemu.conf) still turns the daemon's actions on,
+          so C(libvirt-guests.service) was left alone: write RV(guest_lifecycle.qemu_conf), restart the
+          hypervisor daemon, then run again.
+      type: bool
 step:
   description: The failing C(systemctl) command.
   returned: when a step failed
@@ -453,9 +534,12 @@ from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_host 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
     DEFAULT_DRIVERS,
     DRIVERS,
+    GUEST_LIFECYCLE_UNIT,
+    MONOLITHIC_DAEMON,
     REMOTES,
     SOCKET_KINDS,
     all_known_units,
+    driver_daemon,
     is_hypervisor_service,
     is_remote_socket,
     is_shared_unit,
@@ -464,6 +548,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog impo
     unit_daemon,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros import (
+    env_file,
     hwe_packages,
     install_packages,
     missing_text,
@@ -482,6 +567,15 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import
     OVERRIDES,
     LibvirtInputError,
     validate_request,
+)
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_lifecycle import (
+    MECHANISMS,
+    armed,
+    check as check_lifecycle,
+    leave_steps,
+    left_on,
+    parse_version,
+    version_text,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_mode import decide_mode, traditional_mode
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_remote import switch_losses
@@ -528,6 +622,9 @@ ARGUMENT_SPEC = dict(
     cicd_test=dict(type='bool', default=False),
     lock_timeout=dict(type='int', default=300),
     restart_units=dict(type='list', elements='str', default=[]),
+    guest_lifecycle=dict(type='str', choices=list(MECHANISMS)),
+    guest_daemon_settings=dict(type='dict', default={}),
+    libvirt_guests_settings=dict(type='dict', default={}),
 )
 # the socket settings, one str option per row of the drop-ins' table
 ARGUMENT_SPEC.update((row.option, dict(type='str', default='')) for row in SOCKET_SETTINGS)
@@ -573,6 +670,8 @@ class Run(object):
         self.created_dirs = []
         # the steps that ran: what the host became when systemd cannot be asked afterwards
         self.ran = []
+        # units of a guest lifecycle mechanism being left (turned off before anything else)
+        self.leaving = []
 
     # --- what is wanted --------------------------------------------------------------------
 
@@ -606,6 +705,7 @@ class Run(object):
     # --- the states ------------------------------------------------------------------------
 
     def skip(self, why):
+        self.lifecycle()
         mode, reason = self.decide()
         self.result.update(mode=mode, reason=reason, wanted=self.wanted_for(mode))
         self.refuse_unsafe_remote(mode)
@@ -628,6 +728,8 @@ class Run(object):
         self.look()
         self.result['units'] = report(self.current, self.requested)
         drift = self.drift(self.current, self.read_dropins())
+        drift += [{'unit': unit, 'reason': left_on(self.current.get(unit, NOT_FOUND))} for unit in self.leaving
+                  if left_on(self.current.get(unit, NOT_FOUND))]
         self.result['drift'] = drift
         if drift:
             raise host_io.Failed('libvirt units are not as wanted ({0} mode): {1}'.format(self.mode, drift_text(drift)))
@@ -636,12 +738,13 @@ class Run(object):
         self.lock()
         self.look()
         self.preconditions()
-        self.converge([], self.params['daemon_reload'])
+        self.converge(self.leave_guests(), self.params['daemon_reload'])
 
     def restarted(self):
         self.lock()
         self.look()
         self.preconditions()
+        left = self.leave_guests()
         only = self.request['restart_units']
         unknown = [unit for unit in only if unit not in self.requested]
         if unknown:
@@ -649,13 +752,13 @@ class Run(object):
                 ', '.join(unknown), ', '.join(self.requested)))
         steps = restart_plan(only or self.wanted, self.current, self.params['daemon_reload'])
         if self.module.check_mode:
-            done = [action_text(step) for step in steps]
+            done = left + [action_text(step) for step in steps]
             # converge from what the restart would leave: restarted sockets bound as loaded
             self.current = predict(self.current, steps)
             for unit in [unit for step in steps if step[0] == 'restart' for unit in step[1:]]:
                 rebind_as_loaded(self.current.get(unit, {}))
         else:
-            done = self.apply(steps, {})
+            done = left + self.apply(steps, {}, left)
             if steps:
                 # a socket restart stops what is bound to it: converge from what is there now
                 self.current = self.probe_after(steps)
@@ -675,8 +778,9 @@ class Run(object):
 
     def look(self):
         """Probe once, decide, and work out what is wanted; refuse unsafe remote settings."""
+        self.lifecycle()
         extra = self.request['extra']
-        asked = (self.request['units'] or []) + extra
+        asked = (self.request['units'] or []) + extra + self.leaving
         self.host = host_io.Host(self.module, always=asked + companion_services(asked))
         self.probe_units = probe_list(asked)
         self.current = self.host.probe(self.probe_units)
@@ -691,6 +795,83 @@ class Run(object):
         self.result.update(mode=self.mode, reason=reason, wanted=self.wanted, guests=host_io.running_guests(),
                            hypervisor_services=[unit for unit in self.wanted if is_hypervisor_service(unit)])
         self.refuse_unsafe_remote(self.mode)
+
+    def lifecycle(self):
+        """Read the libvirt version; refuse a guest lifecycle request this host cannot have,
+        before anything changes; work out whether libvirt-guests.service is wanted now."""
+        mechanism = self.params['guest_lifecycle']
+        if mechanism is None:
+            return
+        version = None
+        for daemon in (driver_daemon('qemu'), MONOLITHIC_DAEMON):
+            version = parse_version(host_io.libvirt_version_text(self.module, daemon))
+            if version:
+                break
+        self.result['libvirt_version'] = version_text(version) if version else ''
+        try:
+            qemu_conf, lines, warnings = check_lifecycle(mechanism, version, self.request['extra'],
+                                                         self.params['guest_daemon_settings'],
+                                                         self.params['libvirt_guests_settings'])
+        except LibvirtInputError as exc:
+            raise host_io.Failed('{0}; nothing was changed'.format(exc))
+        if self.params['state'] in ('probed', 'started'):
+            for text in warnings:
+                self.module.warn(text)
+        where = env_file(self.facts, GUEST_LIFECYCLE_UNIT[:-len('.service')])
+        if lines and not where:
+            raise host_io.Failed('libvirt_guests_settings: where {0} is not known, the file that libvirt-guests '
+                                 'reads is not known either; nothing was changed'.format(
+                                     self.facts.get('distribution') or 'this distribution'))
+        # libvirt-guests is switched on only once qemu.conf no longer arms the daemon
+        on = armed(host_io.read_text(host_io.QEMU_CONF))
+        pending = mechanism == 'libvirt-guests' and bool(on)
+        self.result['guest_lifecycle'] = dict(
+            mechanism=mechanism, qemu_conf=qemu_conf, libvirt_guests_lines=lines, armed=on, pending=pending,
+            libvirt_guests_file=where or '')
+        extra = [unit for unit in self.request['extra'] if unit != GUEST_LIFECYCLE_UNIT]
+        self.request['extra'] = extra + ([GUEST_LIFECYCLE_UNIT] if mechanism == 'libvirt-guests' and not pending else [])
+        self.leaving = [GUEST_LIFECYCLE_UNIT] if mechanism != 'libvirt-guests' else []
+
+    def leave_guests(self):
+        """Turn the mechanism being left off first (guest_lifecycle daemon or none): stop
+        libvirt-guests.service without its ExecStop, so no guest is touched, and disable it.
+        Returns the actions; in check mode only predicts them."""
+        done = []
+        for unit in self.leaving:
+            steps = leave_steps(self.current.get(unit, NOT_FOUND))
+            texts = [' '.join(step[:2]) if step[0] in ('write', 'remove') else action_text(step) for step in steps]
+            if not steps:
+                continue
+            if self.module.check_mode:
+                done += texts
+                self.current = dict(self.current)
+                self.current[unit] = dict(self.current[unit], unit_file_state='disabled', active_state='inactive',
+                                          sub_state='dead')
+                continue
+            created = None
+            for step, text in zip(steps, texts):
+                if step[0] in ('write', 'remove'):
+                    made = host_io.write_text(step[1], step[2] if step[0] == 'write' else None)
+                    created = created or made
+                else:
+                    rc, out, err = self.host.run(step)
+                    if rc != 0:
+                        dropin = [item for item in steps if item[0] == 'write']
+                        if dropin:
+                            host_io.write_text(dropin[0][1], None)
+                            self.host.run(['daemon-reload'])
+                        self.result['actions'] = done
+                        raise host_io.Failed('{0} failed with rc {1}: {2}'.format(text, rc, err.strip()),
+                                             step=text, rc=rc, stdout=out, stderr=err)
+                done.append(text)
+            if created:
+                host_io.remove_empty_dir(created)
+            self.current = self.host.probe(self.probe_units)
+            why = left_on(self.current.get(unit, NOT_FOUND))
+            if why:
+                self.result['actions'] = done
+                raise host_io.Failed('leaving libvirt-guests: {0} after {1}'.format(why, '; '.join(done)))
+        return done
 
     def preconditions(self):
         """Nothing is changed before these hold: units installed, no guest left behind."""
