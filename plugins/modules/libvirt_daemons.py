@@ -215,40 +215,40 @@ options:
       - V(libvirt-guests) enables and starts C(libvirt-guests.service) (with the O(extra_units)). While
         C(/etc/libvirt/qemu.conf) still turns the hypervisor daemon's own actions on
         (C(auto_shutdown_try_save), C(auto_shutdown_try_shutdown), C(auto_shutdown_poweroff) not C(none)),
-        it is left alone and RV(guest_lifecycle.pending) is true, so that the caller turns them off and
+        it is left alone and C(pending) in RV(guest_lifecycle) is true, so that the caller turns them off and
         restarts the daemon first (libvirt says the two must never both act on the guests).
       - V(daemon) uses the QEMU driver's own actions (libvirt >= 11.2; refused below, naming the version,
         before anything changes; warned below 11.7, which fixed the ordering of its units at shutdown).
-        RV(guest_lifecycle.qemu_conf) holds the C(qemu.conf) settings to write; this module writes no
+        C(qemu_conf) in RV(guest_lifecycle) holds the C(qemu.conf) settings to write; this module writes no
         C(qemu.conf).
       - V(none) uses neither.
       - V(daemon) and V(none) stop and disable C(libvirt-guests.service) first, without running its
-        C(ExecStop) (which would save or shut down the running guests): a runtime drop-in empties
+        C(ExecStop), which would save or shut down the running guests. A runtime drop-in empties
         C(ExecStop=) for that stop and is removed right after.
       - Unset, C(libvirt-guests.service) is a unit like any other (list it in O(extra_units)).
     type: str
     choices: [libvirt-guests, daemon, none]
-    version_added: 0.4.0
+    version_added: 0.3.0
   guest_daemon_settings:
     description:
       - With O(guest_lifecycle=daemon), the C(qemu.conf) settings of the daemon's own actions, over
-        libvirt's defaults for the session daemon: C(auto_shutdown_try_save=persistent),
+        libvirt's defaults for the session daemon, which are C(auto_shutdown_try_save=persistent),
         C(auto_shutdown_try_shutdown=all), C(auto_shutdown_poweroff=all), C(auto_shutdown_wait=30),
         C(auto_shutdown_restore=true), C(auto_save_bypass_cache=false), C(auto_start_delay=0) (ms),
         C(auto_start_bypass_cache=false). Other names and wrongly typed values are refused.
     type: dict
     default: {}
-    version_added: 0.4.0
+    version_added: 0.3.0
   libvirt_guests_settings:
     description:
       - With O(guest_lifecycle=libvirt-guests), settings for C(libvirt-guests)' environment file
-        (RV(guest_lifecycle.libvirt_guests_file)): C(ON_BOOT) (V(start), V(ignore)), C(ON_SHUTDOWN)
+        (C(libvirt_guests_file) in RV(guest_lifecycle)), which are C(ON_BOOT) (V(start), V(ignore)), C(ON_SHUTDOWN)
         (V(suspend), V(shutdown)), C(START_DELAY), C(SHUTDOWN_TIMEOUT), C(PARALLEL_SHUTDOWN) (numbers),
         C(PERSISTENT_ONLY) (V(true), V(false), V(default)), C(BYPASS_CACHE), C(SYNC_TIME) (booleans).
-        Validated and returned as lines (RV(guest_lifecycle.libvirt_guests_lines)); this module writes no file.
+        Validated and returned as lines (C(libvirt_guests_lines) in RV(guest_lifecycle)); this module writes no file.
     type: dict
     default: {}
-    version_added: 0.4.0
+    version_added: 0.3.0
 notes:
   - A switch never widens who may connect. When the other mode's daemons are in use, the
     settings of their C(/etc/libvirt/*.conf) that say who may connect (C(auth_unix_rw),
@@ -446,42 +446,31 @@ libvirt_version:
   returned: when O(guest_lifecycle) is set
   type: str
   sample: 11.3.0
-  version_added: 0.4.0
+  version_added: 0.3.0
 guest_lifecycle:
-  description: The guest lifecycle mechanism and what the caller writes for it.
+  description:
+    - The guest lifecycle mechanism and what the caller writes for it.
+    - C(mechanism) is O(guest_lifecycle).
+    - C(qemu_conf) holds the C(qemu.conf) settings to write, for V(daemon) its settings, for the
+      others the daemon's three actions explicitly V(none) where libvirt >= 11.2 knows them, none
+      below 11.2.
+    - C(libvirt_guests_file) is the distribution's environment file of C(libvirt-guests) (empty when
+      the distribution is not known), C(libvirt_guests_lines) the lines for it (C(key), C(line)
+      C(KEY=value)) from O(libvirt_guests_settings).
+    - C(armed) names the daemon's shutdown actions that C(qemu.conf) turned on when probed.
+    - C(pending) is true when O(guest_lifecycle=libvirt-guests) but C(qemu.conf) still turns the
+      daemon's actions on, so C(libvirt-guests.service) was left alone; write C(qemu_conf), restart
+      the hypervisor daemon, then run again.
   returned: when O(guest_lifecycle) is set
   type: dict
-  version_added: 0.4.0
-  contains:
-    mechanism:
-      description: O(guest_lifecycle).
-      type: str
-      sample: daemon
-    qemu_conf:
-      description:
-        - C(qemu.conf) settings to write. For V(daemon) its settings; for the others the daemon's three
-          actions explicitly V(none) where libvirt >= 11.2 knows them; empty below 11.2.
-      type: dict
-      sample: {auto_shutdown_try_save: persistent, auto_shutdown_restore: true}
-    libvirt_guests_file:
-      description: The distribution's environment file of C(libvirt-guests), empty when the distribution is not known.
-      type: str
-      sample: /etc/default/libvirt-guests
-    libvirt_guests_lines:
-      description: Lines for that file, C(KEY=value), from O(libvirt_guests_settings).
-      type: list
-      elements: dict
-      sample: [{key: ON_BOOT, line: ON_BOOT=start}]
-    armed:
-      description: The daemon's shutdown actions that C(qemu.conf) turned on when probed.
-      type: dict
-      sample: {auto_shutdown_try_save: persistent}
-    pending:
-      description:
-        - True when O(guest_lifecycle=libvirt-guests) but C(qemu.conf) still turns the daemon's actions on,
-          so C(libvirt-guests.service) was left alone: write RV(guest_lifecycle.qemu_conf), restart the
-          hypervisor daemon, then run again.
-      type: bool
+  sample:
+    mechanism: daemon
+    qemu_conf: {auto_shutdown_try_save: persistent, auto_shutdown_restore: true}
+    libvirt_guests_file: /etc/default/libvirt-guests
+    libvirt_guests_lines: []
+    armed: {}
+    pending: false
+  version_added: 0.3.0
 step:
   description: The failing C(systemctl) command.
   returned: when a step failed
