@@ -21,7 +21,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import GUEST_LIFECYCLE_UNIT
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import GUEST_LIFECYCLE_UNIT, hypervisor_services
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import LibvirtInputError
 from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import is_running, needs_disable
 
@@ -67,6 +67,22 @@ GUESTS_SETTINGS = (
 NO_STOP_DROPIN = '/run/systemd/system/{0}.d/50-kvmhost-setup-leave.conf'.format(GUEST_LIFECYCLE_UNIT)
 NO_STOP_TEXT = ('# kvmhost.setup: leaving libvirt-guests without running its ExecStop on the guests; '
                 'removed right after the stop\n[Service]\nExecStop=\n')
+
+# libvirt-guests.service (libvirt 11.3, as Debian 13 ships it) is ordered only after the
+# daemons' sockets, not their services: at shutdown systemd stops libvirtd.service (or
+# virtqemud.service) while libvirt-guests is still saving the guests ("Disconnected from
+# qemu:///system due to end of file ... Failed to save domain"), seen in the lifecycle
+# scenario. Ordered after the hypervisor services, libvirt-guests stops first.
+ORDER_DROPIN = '/etc/systemd/system/{0}.d/kvmhost-setup-order.conf'.format(GUEST_LIFECYCLE_UNIT)
+
+
+def order_text():
+    """The drop-in that orders libvirt-guests after every hypervisor service, so that at
+    shutdown it saves the guests before their daemon stops (After= a unit that is not
+    installed is harmless)."""
+    return ('# kvmhost.setup: stop libvirt-guests before the hypervisor daemons at shutdown\n'
+            '[Unit]\nAfter={0}\n'.format(' '.join(hypervisor_services())))
+
 
 _VERSION_RE = re.compile(r'\(libvirt\)\s+(\d+)\.(\d+)(?:\.(\d+))?')
 # an uncommented setting line of qemu.conf, its value quoted or not

@@ -225,6 +225,10 @@ options:
       - V(daemon) and V(none) stop and disable C(libvirt-guests.service) first, without running its
         C(ExecStop), which would save or shut down the running guests. A runtime drop-in empties
         C(ExecStop=) for that stop and is removed right after.
+      - While C(libvirt-guests.service) is the mechanism, a drop-in
+        (C(/etc/systemd/system/libvirt-guests.service.d/kvmhost-setup-order.conf)) orders it after the
+        hypervisor services, so that at shutdown it saves the guests before their daemon stops (the
+        unit of libvirt 11.3 orders it only after their sockets); V(daemon) and V(none) remove it.
       - Unset, C(libvirt-guests.service) is a unit like any other (list it in O(extra_units)).
     type: str
     choices: [libvirt-guests, daemon, none]
@@ -514,6 +518,7 @@ stderr:
   type: str
 '''
 
+import os
 import platform
 
 from ansible.module_utils.basic import AnsibleModule
@@ -561,8 +566,10 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_lifecycle im
     MECHANISMS,
     armed,
     check as check_lifecycle,
+    ORDER_DROPIN,
     leave_steps,
     left_on,
+    order_text,
     parse_version,
     version_text,
 )
@@ -727,13 +734,13 @@ class Run(object):
         self.lock()
         self.look()
         self.preconditions()
-        self.converge(self.leave_guests(), self.params['daemon_reload'])
+        self.converge(self.leave_guests() + self.order_guests(), self.params['daemon_reload'])
 
     def restarted(self):
         self.lock()
         self.look()
         self.preconditions()
-        left = self.leave_guests()
+        left = self.leave_guests() + self.order_guests()
         only = self.request['restart_units']
         unknown = [unit for unit in only if unit not in self.requested]
         if unknown:
@@ -860,6 +867,34 @@ class Run(object):
             if why:
                 self.result['actions'] = done
                 raise host_io.Failed('leaving libvirt-guests: {0} after {1}'.format(why, '; '.join(done)))
+        return done
+
+    def order_guests(self):
+        """libvirt-guests ordered after the hypervisor services (libvirt 11.3's unit is only
+        ordered after their sockets), so that at shutdown it saves the guests before their daemon stops:
+        the drop-in is written while libvirt-guests is the mechanism, removed when it is
+        left, and systemd reloaded when it changed. Returns the actions."""
+        mechanism = self.params['guest_lifecycle']
+        if mechanism is None:
+            return []
+        wanted = order_text() if GUEST_LIFECYCLE_UNIT in self.request['extra'] else None
+        if mechanism == 'libvirt-guests' and wanted is None:
+            return []  # pending: libvirt-guests is not switched on in this call
+        if host_io.read_text(ORDER_DROPIN) == wanted:
+            return []
+        done = ['{0} {1}'.format('write' if wanted is not None else 'remove', ORDER_DROPIN), 'systemctl daemon-reload']
+        if self.module.check_mode:
+            return done
+        try:
+            host_io.write_text(ORDER_DROPIN, wanted)
+            if wanted is None:
+                host_io.remove_empty_dir(os.path.dirname(ORDER_DROPIN))
+        except (IOError, OSError) as exc:
+            raise host_io.Failed('writing {0} failed: {1}'.format(ORDER_DROPIN, to_native(exc)))
+        rc, out, err = self.host.run(['daemon-reload'])
+        if rc != 0:
+            raise host_io.Failed('systemctl daemon-reload failed with rc {0}: {1}'.format(rc, err.strip()),
+                                 step='systemctl daemon-reload', rc=rc, stdout=out, stderr=err)
         return done
 
     def preconditions(self):

@@ -14,6 +14,7 @@ import pytest
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import mode_units
 from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_host, libvirt_lifecycle
+from ansible_collections.kvmhost.setup.plugins.modules import libvirt_daemons
 from ansible_collections.kvmhost.setup.tests.unit.plugins.fake_systemd import FailJson, make_host, run
 from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, off, on, shared_units
 
@@ -39,6 +40,8 @@ def lenv(env, monkeypatch, tmp_path):
     monkeypatch.setattr(libvirt_host, 'QEMU_CONF', str(env.qemu_conf))
     env.no_stop = tmp_path / 'run-systemd' / (GUESTS + '.d') / '50-kvmhost-setup-leave.conf'
     monkeypatch.setattr(libvirt_lifecycle, 'NO_STOP_DROPIN', str(env.no_stop))
+    env.order = tmp_path / 'etc-systemd' / (GUESTS + '.d') / 'kvmhost-setup-order.conf'
+    monkeypatch.setattr(libvirt_daemons, 'ORDER_DROPIN', str(env.order))
     return env
 
 
@@ -114,6 +117,16 @@ def test_libvirt_guests_waits_while_qemu_conf_arms_the_daemon(lenv):
     assert result['guest_lifecycle']['pending'] is False
     assert 'systemctl enable ' + GUESTS in result['actions'] and 'systemctl start ' + GUESTS in result['actions']
     assert fake.states[GUESTS]['active_state'] == 'active'
+    # ordered after the hypervisor services, so that it saves the guests before they stop
+    assert result['actions'][:2] == ['write ' + str(lenv.order), 'systemctl daemon-reload']
+    assert 'After=libvirtd.service virtqemud.service' in lenv.order.read_text()
+    fake.calls = []
+    again = run(dict(MONO, guest_lifecycle='libvirt-guests'))
+    assert again['changed'] is False and again['actions'] == []
+    # leaving libvirt-guests removes the ordering again
+    left = run(dict(MONO, guest_lifecycle='none'))
+    assert 'remove ' + str(lenv.order) in left['actions']
+    assert not lenv.order.exists() and not lenv.order.parent.exists()
 
 
 def test_kvmhost_services_with_another_mechanism_refused(lenv):
