@@ -143,6 +143,17 @@ def write_text(path, content):
     return created
 
 
+def list_dirs(directories):
+    """{directory: sorted file names} for each directory that exists (unreadable ones count as empty)."""
+    listing = {}
+    for directory in directories:
+        try:
+            listing[directory] = sorted(os.listdir(directory))
+        except OSError:
+            listing[directory] = []
+    return listing
+
+
 def remove_empty_dir(directory):
     """Remove a directory this run created, if nothing else was put into it since."""
     try:
