@@ -364,6 +364,16 @@ packages:
   elements: str
   sample: [qemu-kvm, libvirt-daemon-kvm, libvirt-client, tuned]
   version_added: 0.3.0
+packages_missing:
+  description:
+    - Those of RV(packages) that are not installed, by C(dpkg-query) or, on RPM hosts, by
+      C(rpm -q --whatprovides) (a name another package provides counts as installed, as for dnf).
+      All of them on a host with neither tool. The role installs only when one is missing.
+  returned: when O(state=probed)
+  type: list
+  elements: str
+  sample: []
+  version_added: 0.3.0
 hypervisor_services:
   description:
     - The hypervisor services among the wanted units (C(virtqemud.service), C(libvirtd.service), ...),
@@ -611,18 +621,21 @@ class Run(object):
         self.refuse_unsafe_remote(mode)
         self.result.update(skipped=True, skip_reason=why)
         if self.params['state'] == 'probed':
-            self.result['packages'] = self.packages()
+            self.packages()
 
     def probed(self):
         self.look()
         self.result['units'] = report(self.current, self.request['extra'])
-        self.result['packages'] = self.packages()
+        self.packages()
 
     def packages(self):
-        """What the role installs here (packages need no systemd, so skips report them too)."""
-        return install_packages(self.facts, platform.machine(),
-                                remote=self.params['remote'] != 'none' or self.params['proxy'],
-                                installed=host_io.installed_packages(self.module, hwe_packages(self.facts)))
+        """What the role installs here, and which of them are missing (packages need no systemd,
+        so skips report them too)."""
+        names = install_packages(self.facts, platform.machine(),
+                                 remote=self.params['remote'] != 'none' or self.params['proxy'],
+                                 installed=host_io.installed_packages(self.module, hwe_packages(self.facts)))
+        installed = set(host_io.installed_packages(self.module, names))
+        self.result.update(packages=names, packages_missing=[name for name in names if name not in installed])
 
     def verified(self):
         self.look()
