@@ -67,7 +67,7 @@ class Virsh(object):
     def __init__(self, module, uri):
         self.module = module
         self.uri = uri
-        self.virsh = module.get_bin_path('virsh', required=True)
+        self.virsh = module.get_bin_path('virsh')
         self.tmpdir = None
         self.calls = 0
 

@@ -70,7 +70,7 @@ options:
         description:
           - A full network definition, instead of the fields. Its C(<name>) must be O(networks[].name).
           - Compared with the defined one by the modelled fields (forward mode and device, bridge,
-            IP blocks with DHCP ranges) both ways, and for everything else it writes: each element
+            IP blocks with DHCP ranges) both ways, and for everything else it writes, each element
             and attribute written here must be in the definition (libvirt adds defaults such as the
             UUID and MAC address, which are not differences).
         type: str
@@ -348,14 +348,24 @@ class Run(object):
             names.append(objects.DEFAULT_NAME)
         return names
 
-    def probe(self):
-        script = objects.probe_script(self.names('network'), self.names('pool'))
-        rc, out, err = self.virsh.batch(script)
-        probed = objects.parse_probe(out)
-        if not probed['complete']:
-            raise Failed('virsh could not read the networks and pools ({0}): {1}'.format(
-                self.module.params['uri'], err.strip() or 'no output'), rc=rc, stdout=out, stderr=err)
-        return probed
+    def probe(self, first=False):
+        if self.virsh.virsh is None:
+            why = 'virsh is not installed (libvirt\'s client package ships it)'
+            rc, out, err = None, '', ''
+        else:
+            script = objects.probe_script(self.names('network'), self.names('pool'))
+            rc, out, err = self.virsh.batch(script)
+            probed = objects.parse_probe(out)
+            if probed['complete']:
+                return probed
+            why = 'virsh could not read the networks and pools ({0}): {1}'.format(
+                self.module.params['uri'], err.strip() or 'no output')
+        if first and self.module.check_mode:
+            # a first check-mode run, before the packages and daemons it would install and start
+            self.module.warn('check mode: {0}; planned as for a host without networks or pools (an earlier '
+                             'task may install and start libvirt; the real run fails otherwise)'.format(why))
+            return {'networks': {}, 'pools': {}, 'complete': True}
+        raise Failed(why, **({} if rc is None else dict(rc=rc, stdout=out, stderr=err)))
 
     def disks(self, probed):
         """Each dir pool's directory as it is on disk: {name: {owner, group, mode} or None}."""
@@ -404,7 +414,7 @@ class Run(object):
         self.result['diff'] = diff
 
     def go(self):
-        probed = self.probe()
+        probed = self.probe(first=True)
         shipped = self.shipped_xml(probed)
         disks = self.disks(probed)
         steps, refusals = objects.plan(self.request, probed, disks, shipped)

@@ -312,3 +312,14 @@ def test_autostart_drivers_from_the_links_on_disk(virsh):
     links.mkdir(parents=True)
     (links / 'img.xml').write_text(u'')
     assert run({})['autostart_drivers'] == ['storage']
+
+
+def test_check_mode_before_libvirt_is_installed_warns_and_plans(virsh, monkeypatch):
+    warned = []
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: None)
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: warned.append(text))
+    result = run(dict(args_for(virsh['tmp']), _ansible_check_mode=True))
+    assert result['changed'] is True and len(result['actions']) == 9
+    assert 'virsh is not installed' in warned[0]
+    failed = run(args_for(virsh['tmp']), expect=FailJson)
+    assert failed['msg'].startswith('virsh is not installed')
