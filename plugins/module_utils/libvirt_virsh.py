@@ -96,4 +96,3 @@ class Virsh(object):
         if self.tmpdir is not None:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
             self.tmpdir = None
-

@@ -143,7 +143,10 @@ options:
             building some of them formats devices.
         type: str
       path:
-        description: The pool's directory, an absolute path. Built (created, owner and mode set) when missing or when its owner, group or mode on disk differ from the declared ones.
+        description:
+          - The pool's directory, an absolute path.
+          - Built (created, owner and mode set) when missing or when its owner, group or mode on
+            disk differ from the declared ones.
         type: path
       owner:
         description: Owner of the directory, a user name or a numeric uid. Omitted, not set or compared.

@@ -25,7 +25,7 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_units import
     with_autostart,
 )
 from ansible_collections.kvmhost.setup.tests.unit.plugins.fake_systemd import FailJson, make_host, run
-from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, off, on, shared_units
+from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, off, shared_units
 
 DRIVERS = ['qemu', 'network', 'storage']
 MODULAR = make_host(host([u for d in ('virtqemud', 'virtnetworkd', 'virtstoraged') for u in daemon_units_all(d)]
