@@ -443,7 +443,9 @@ def differences(kind, declared, defined):
 def probe_script(networks, pools):
     """One virsh command string that lists every network and pool and, for each name given,
     reads its state and its persistent definition; sections are marked with echo."""
-    parts = ['echo {0} net-list'.format(MARK), 'net-list --all --name',
+    # virsh runs every command of the string, also after one failed (a name not defined),
+    # and echo needs no connection: the uri section proves that the connection answered
+    parts = ['echo {0} uri'.format(MARK), 'uri', 'echo {0} net-list'.format(MARK), 'net-list --all --name',
              'echo {0} pool-list'.format(MARK), 'pool-list --all --name']
     for name in networks:
         parts += ['echo {0} net-info {1}'.format(MARK, name), 'net-info {0}'.format(name),
@@ -475,7 +477,8 @@ def parse_probe(stdout):
             sections[key] = []
         elif key is not None:
             sections[key].append(line)
-    result = {'networks': {}, 'pools': {}, 'complete': ('end',) in sections}
+    connected = any(line.strip() for line in sections.get(('uri',), []))
+    result = {'networks': {}, 'pools': {}, 'complete': ('end',) in sections and connected}
     for kind, listing in (('networks', 'net-list'), ('pools', 'pool-list')):
         for name in (line.strip() for line in sections.get((listing,), [])):
             if name:

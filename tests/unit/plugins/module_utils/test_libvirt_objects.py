@@ -227,13 +227,16 @@ def test_pool_differences(change, expected):
 def test_probe_script_is_one_string_of_marked_commands():
     script = objects.probe_script(['lab'], ['img'])
     assert script.split(' ; ') == [
-        'echo @@kvmhost net-list', 'net-list --all --name', 'echo @@kvmhost pool-list', 'pool-list --all --name',
+        'echo @@kvmhost uri', 'uri', 'echo @@kvmhost net-list', 'net-list --all --name', 'echo @@kvmhost pool-list', 'pool-list --all --name',
         'echo @@kvmhost net-info lab', 'net-info lab', 'echo @@kvmhost net-xml lab', 'net-dumpxml --inactive lab',
         'echo @@kvmhost pool-info img', 'pool-info img', 'echo @@kvmhost pool-xml img', 'pool-dumpxml --inactive img',
         'echo @@kvmhost end']
 
 
-PROBE_OUT = u"""@@kvmhost net-list
+PROBE_OUT = u"""@@kvmhost uri
+qemu:///system
+
+@@kvmhost net-list
 default
 lab
 
@@ -278,9 +281,11 @@ def test_parse_probe():
     assert result['networks']['default'] == {'defined': True}
 
 
-def test_parse_probe_incomplete_without_end_marker():
-    assert objects.parse_probe(u'@@kvmhost net-list\n')['complete'] is False
+def test_parse_probe_incomplete_without_end_marker_or_connection():
+    assert objects.parse_probe(u'@@kvmhost uri\nqemu:///system\n@@kvmhost net-list\n')['complete'] is False
     assert objects.parse_probe(u'')['complete'] is False
+    # echo needs no connection: markers alone do not make a probe
+    assert objects.parse_probe(u'@@kvmhost uri\n@@kvmhost net-list\n@@kvmhost end\n')['complete'] is False
 
 
 # --- the plan --------------------------------------------------------------------------------

@@ -75,6 +75,8 @@ class FakeVirsh(object):
         verb = args[0]
         if verb == 'echo':
             return 0, ' '.join(args[1:]) + '\n', ''
+        if verb == 'uri':
+            return 0, 'qemu:///system\n\n', ''
         if self.fail and verb == self.fail:
             return 1, '', 'error: {0} failed on purpose\n'.format(verb)
         kind, action = verb.split('-', 1)
