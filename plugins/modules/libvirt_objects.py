@@ -183,6 +183,14 @@ options:
     description: The libvirt URI.
     type: str
     default: qemu:///system
+  validate_only:
+    description:
+      - Only validate the declarations and return, without running C(virsh) (the role does
+        this before it changes anything). User and group names are not looked up then, since
+        the packages that create them may not be installed yet; the real run checks them
+        before its first change.
+    type: bool
+    default: false
 notes:
   - The probe runs C(net-list), C(pool-list) and, for each declared name, C(net-info)/C(pool-info)
     and C(net-dumpxml --inactive)/C(pool-dumpxml --inactive) in one C(virsh) call.
@@ -331,6 +339,7 @@ ARGUMENT_SPEC = dict(
     default_pool=dict(type='str', default='keep', choices=list(objects.DEFAULT_CHOICES)),
     redefine=dict(type='bool', default=False),
     uri=dict(type='str', default='qemu:///system'),
+    validate_only=dict(type='bool', default=False),
 )
 
 
@@ -455,12 +464,17 @@ class Run(object):
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
+    # validate_only: any name stands for an id, resolved by the real run
+    lookups = ((lambda name: 0), (lambda name: 0)) if params['validate_only'] else (
+        host_io.lookup_user, host_io.lookup_group)
     try:
         request = objects.validate_request(params['networks'], params['pools'], params['default_network'],
-                                           params['default_pool'], params['redefine'],
-                                           host_io.lookup_user, host_io.lookup_group)
+                                           params['default_pool'], params['redefine'], *lookups)
     except LibvirtInputError as exc:
         module.fail_json(msg=to_native(exc) + '; nothing was changed')
+    if params['validate_only']:
+        module.exit_json(changed=False, actions=[], networks={}, pools={}, unmanaged={'networks': [], 'pools': []},
+                         autostart_drivers=[], predicted=module.check_mode, virsh_calls=0)
     run = Run(module, request)
     failure = None
     try:

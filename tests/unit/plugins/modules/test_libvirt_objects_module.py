@@ -325,3 +325,12 @@ def test_check_mode_before_libvirt_is_installed_warns_and_plans(virsh, monkeypat
     assert 'virsh is not installed' in warned[0]
     failed = run(args_for(virsh['tmp']), expect=FailJson)
     assert failed['msg'].startswith('virsh is not installed')
+
+
+def test_validate_only_runs_no_virsh_and_defers_names(virsh):
+    result = run({'networks': [LAB], 'pools': [{'name': 'p', 'path': '/srv/p', 'owner': 'made-by-a-package'}],
+                  'validate_only': True})
+    assert result['changed'] is False and result['virsh_calls'] == 0
+    assert virsh['fake'].calls == []
+    bad = run({'networks': [dict(LAB, bridge='x' * 16)], 'validate_only': True}, expect=FailJson)
+    assert "bridge 'xxxxxxxxxxxxxxxx'" in bad['msg'] and virsh['fake'].calls == []
