@@ -209,6 +209,21 @@ options:
     type: int
     default: 300
     version_added: 0.2.0
+  autostart_drivers:
+    description:
+      - Drivers that have (or are about to get) autostart objects, V(network) for networks and
+        V(storage) for storage pools. In the modular mode their daemon's C(.service)
+        (C(virtnetworkd.service), C(virtstoraged.service)) is wanted too, enabled so that it starts
+        at boot and starts those objects before any client connects; socket activation alone
+        starts the daemon only when the first client connects. In the monolithic mode
+        C(libvirtd.service), already wanted, does this.
+      - Each must be among O(drivers). Also added to an explicit O(units) list.
+      - A driver left out later is not disabled (its service is harmless when idle).
+    type: list
+    elements: str
+    choices: [network, storage]
+    default: []
+    version_added: 0.3.0
 notes:
   - A switch never widens who may connect. When the other mode's daemons are in use, the
     settings of their C(/etc/libvirt/*.conf) that say who may connect (C(auth_unix_rw),
@@ -461,6 +476,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_host as host_io
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
+    AUTOSTART_DRIVERS,
     DEFAULT_DRIVERS,
     DRIVERS,
     REMOTES,
@@ -508,7 +524,11 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import 
     switch_blocked,
     verify,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_units import daemon_units
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_units import (
+    daemon_units,
+    validate_autostart_drivers,
+    with_autostart,
+)
 from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import (
     NOT_FOUND,
     fresh_state,
@@ -538,6 +558,7 @@ ARGUMENT_SPEC = dict(
     cicd_test=dict(type='bool', default=False),
     lock_timeout=dict(type='int', default=300),
     restart_units=dict(type='list', elements='str', default=[]),
+    autostart_drivers=dict(type='list', elements='str', default=[], choices=list(AUTOSTART_DRIVERS)),
 )
 # the socket settings, one str option per row of the drop-ins' table
 ARGUMENT_SPEC.update((row.option, dict(type='str', default='')) for row in SOCKET_SETTINGS)
@@ -588,9 +609,11 @@ class Run(object):
 
     def wanted_for(self, mode):
         if self.request['units'] is not None:
-            return self.request['units']
-        return daemon_units(self.request['drivers'], mode, self.request['sockets'],
-                            self.params['remote'], self.params['proxy'])
+            units = self.request['units']
+        else:
+            units = daemon_units(self.request['drivers'], mode, self.request['sockets'],
+                                 self.params['remote'], self.params['proxy'])
+        return with_autostart(units, self.request['autostart'], mode)
 
     def decide(self, units=None):
         """(mode, reason): the reason is the rule that decides for the user's setting.
@@ -954,7 +977,9 @@ class Run(object):
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        run = Run(module, validate_request(module.params))
+        request = validate_request(module.params)
+        request['autostart'] = validate_autostart_drivers(module.params['autostart_drivers'], request['drivers'])
+        run = Run(module, request)
     except LibvirtInputError as exc:
         module.fail_json(msg=to_native(exc))
     failure = None
