@@ -25,7 +25,7 @@ from hostutil import GALAXY, ROOT, load_yaml, run, tool
 MUST_NOT_SHIP = [
     "molecule/", "tests/images/", "tests/podman/", "tests/output/", "tests/requirements.txt",
     "tests/requirements.yml", ".github/", ".aar_doc.yml", ".venv/", ".cache/", ".git/", ".ci/", "scripts/", "Makefile", ".ansible-lint", ".yamllint",
-    ".gitignore", "bench/",
+    ".gitignore", "bench/", ".config/",
 ]
 MUST_SHIP = [
     "MANIFEST.json", "FILES.json", "README.md", "LICENSE", "roles/kvmhost_setup/README.md",
