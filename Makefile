@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # Local molecule scenarios (podman, real systemd, locally built images).
 # The per-distribution scenarios pull from registries and are run by hand:
 # see docs/testing.md.
-SCENARIOS ?= default ubuntu modular switch skip hardening states migration lifecycle
+SCENARIOS ?= default ubuntu modular switch skip hardening states migration objects lifecycle
 DEMO ?= rocky9
 # An RPM-based image with dnf for `make ee` (ansible-builder supports no other).
 EE_BASE_IMAGE ?=

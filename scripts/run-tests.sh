@@ -31,7 +31,7 @@ stage_newest() {
 stage_molecule() {
   bash tests/images/build.sh || return 1
   local rc=0 scenario
-  for scenario in ${SCENARIOS:-default ubuntu modular switch skip hardening states migration lifecycle}; do
+  for scenario in ${SCENARIOS:-default ubuntu modular switch skip hardening states migration objects lifecycle}; do
     echo "--- molecule scenario: $scenario"
     local t0=$SECONDS
     if molecule test -s "$scenario"; then

@@ -204,3 +204,37 @@ def hypervisor_services():
     """Services whose stop disconnects the management of running guests."""
     return [service_unit(MONOLITHIC_DAEMON)] + [
         service_unit(driver_daemon(drv)) for drv in HYPERVISOR_DRIVERS]
+
+
+# Objects a driver daemon starts itself when it starts (libvirt's autostart), the driver
+# that serves each kind, and where libvirt keeps the autostart links of the system
+# daemon. Socket activation alone does not start a daemon at boot, so in the modular mode
+# the driver's .service is enabled where such objects exist; guests (qemu) already have it.
+AUTOSTART_OBJECTS = (
+    ('network', 'network', '/etc/libvirt/qemu/networks/autostart'),
+    ('pool', 'storage', '/etc/libvirt/storage/autostart'),
+)
+AUTOSTART_DRIVERS = tuple(driver for dummy, driver, dummy2 in AUTOSTART_OBJECTS)
+
+
+def autostart_driver(kind):
+    """Driver serving an autostart object kind ('network' -> 'network', 'pool' -> 'storage')."""
+    for name, driver, dummy in AUTOSTART_OBJECTS:
+        if name == kind:
+            return driver
+    raise ValueError('unknown object kind {0!r}'.format(kind))
+
+
+def autostart_dir(driver):
+    """Where the system daemon keeps the autostart links of a driver's objects."""
+    for dummy, name, directory in AUTOSTART_OBJECTS:
+        if name == driver:
+            return directory
+    raise ValueError('driver {0!r} has no autostart objects'.format(driver))
+
+
+def autostart_service(driver, mode):
+    """The unit that must start at boot for a driver's autostart objects to start."""
+    if mode == 'monolithic':
+        return service_unit(MONOLITHIC_DAEMON)
+    return service_unit(driver_daemon(driver))

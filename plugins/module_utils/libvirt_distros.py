@@ -237,6 +237,12 @@ def parse_dpkg_installed(text):
     return sorted(set(names))
 
 
+def parse_rpm_missing(text):
+    """Names that ``rpm -q --whatprovides NAME...`` says no installed package provides."""
+    prefix = 'no package provides '
+    return sorted(set(line[len(prefix):].strip() for line in text.splitlines() if line.startswith(prefix)))
+
+
 def package_hint(unit, facts):
     """(package or None, note or None): what ships a catalogued unit on this distribution."""
     daemon = unit_daemon(unit)

@@ -23,7 +23,7 @@ import time
 from ansible.module_utils.facts.system.distribution import DistributionFactCollector
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import guest_status_dirs
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros import parse_dpkg_installed
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros import parse_dpkg_installed, parse_rpm_missing
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_dropins import parse_proc_net_tcp, seen_settings
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_remote import (
     SASL_CONF,
@@ -79,14 +79,23 @@ def host_facts(module):
 
 
 def installed_packages(module, names):
-    """Those of ``names`` that dpkg has installed; none where there is no dpkg."""
-    dpkg_query = module.get_bin_path('dpkg-query')
-    if not names or not dpkg_query:
+    """Those of ``names`` that the package database has installed (dpkg), or that an installed
+    package provides (rpm, as dnf decides it); none where there is neither."""
+    if not names:
         return []
-    # exit code 1 only says that some names are unknown to dpkg
-    dummy, out, dummy = module.run_command([dpkg_query, '-W', '-f', '${Package} ${db:Status-Status}\n', '--'] + names,
-                                           environ_update=C_LOCALE)
-    return parse_dpkg_installed(out)
+    dpkg_query = module.get_bin_path('dpkg-query')
+    if dpkg_query:
+        # exit code 1 only says that some names are unknown to dpkg
+        dummy, out, dummy = module.run_command([dpkg_query, '-W', '-f', '${Package} ${db:Status-Status}\n', '--']
+                                               + list(names), environ_update=C_LOCALE)
+        return parse_dpkg_installed(out)
+    rpm = module.get_bin_path('rpm')
+    if rpm:
+        dummy, out, dummy = module.run_command([rpm, '-q', '--whatprovides', '--'] + list(names),
+                                               environ_update=C_LOCALE)
+        missing = set(parse_rpm_missing(out))
+        return sorted(name for name in set(names) if name not in missing)
+    return []
 
 
 def systemd_offline():
@@ -152,6 +161,17 @@ def write_text(path, content):
             os.remove(tmp)
         raise
     return created
+
+
+def list_dirs(directories):
+    """{directory: sorted file names} for each directory that exists (unreadable ones count as empty)."""
+    listing = {}
+    for directory in directories:
+        try:
+            listing[directory] = sorted(os.listdir(directory))
+        except OSError:
+            listing[directory] = []
+    return listing
 
 
 def remove_empty_dir(directory):

@@ -10,21 +10,26 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
+    AUTOSTART_DRIVERS,
     HYPERVISOR_DRIVERS,
     MONOLITHIC_DAEMON,
     PROXY_DAEMON,
     SHARED_DAEMONS,
+    autostart_service,
     driver_daemon,
     service_unit,
     socket_unit,
 )
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_input import (
+    LibvirtInputError,
     validate_bool,
     validate_drivers,
     validate_mode,
     validate_remote,
     validate_sockets,
+    validate_string_list,
 )
+from ansible_collections.kvmhost.setup.plugins.module_utils.ordered import unique
 
 
 def _shared_sockets(sockets):
@@ -73,3 +78,22 @@ def daemon_units(drivers, mode='modular', sockets=('main', 'ro', 'admin'), remot
     units.extend(_shared_sockets(sockets))
     units.extend(service_unit(driver_daemon(drv)) for drv in drivers if drv in HYPERVISOR_DRIVERS)
     return units
+
+
+def validate_autostart_drivers(autostart, drivers):
+    """Drivers with autostart objects (networks, pools): known ones, each among ``drivers``."""
+    autostart = validate_string_list(autostart, 'autostart_drivers')
+    for drv in autostart:
+        if drv not in AUTOSTART_DRIVERS:
+            raise LibvirtInputError('autostart_drivers names {0!r}: allowed are {1} (guests of the hypervisor drivers '
+                                    'already have their service enabled)'.format(drv, ', '.join(AUTOSTART_DRIVERS)))
+        if drv not in drivers:
+            raise LibvirtInputError('autostart_drivers names {0!r}, which is not among drivers ({1}): add it to '
+                                    'drivers, its daemon serves those objects'.format(drv, ', '.join(drivers)))
+    return unique(autostart)
+
+
+def with_autostart(units, autostart, mode):
+    """``units`` plus the service that starts each driver's autostart objects at boot
+    (virtnetworkd.service, virtstoraged.service; libvirtd.service in the monolithic mode)."""
+    return unique(list(units) + [autostart_service(drv, mode) for drv in autostart])

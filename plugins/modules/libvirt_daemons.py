@@ -252,6 +252,20 @@ options:
         Validated and returned as lines (C(libvirt_guests_lines) in RV(guest_lifecycle)); this module writes no file.
     type: dict
     default: {}
+  autostart_drivers:
+    description:
+      - Drivers that have (or are about to get) autostart objects, V(network) for networks and
+        V(storage) for storage pools. In the modular mode their daemon's C(.service)
+        (C(virtnetworkd.service), C(virtstoraged.service)) is wanted too, enabled so that it starts
+        at boot and starts those objects before any client connects; socket activation alone
+        starts the daemon only when the first client connects. In the monolithic mode
+        C(libvirtd.service), already wanted, does this.
+      - Each must be among O(drivers). Also added to an explicit O(units) list.
+      - A driver left out later is not disabled (its service is harmless when idle).
+    type: list
+    elements: str
+    choices: [network, storage]
+    default: []
     version_added: 0.3.0
 notes:
   - A switch never widens who may connect. When the other mode's daemons are in use, the
@@ -408,6 +422,16 @@ packages:
   elements: str
   sample: [qemu-kvm, libvirt-daemon-kvm, libvirt-client, tuned]
   version_added: 0.3.0
+packages_missing:
+  description:
+    - Those of RV(packages) that are not installed, by C(dpkg-query) or, on RPM hosts, by
+      C(rpm -q --whatprovides) (a name another package provides counts as installed, as for dnf).
+      All of them on a host with neither tool. The role installs only when one is missing.
+  returned: when O(state=probed)
+  type: list
+  elements: str
+  sample: []
+  version_added: 0.3.0
 hypervisor_services:
   description:
     - The hypervisor services among the wanted units (C(virtqemud.service), C(libvirtd.service), ...),
@@ -526,6 +550,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_host as host_io
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import (
+    AUTOSTART_DRIVERS,
     DEFAULT_DRIVERS,
     DRIVERS,
     GUEST_LIFECYCLE_UNIT,
@@ -588,7 +613,11 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_plan import 
     switch_blocked,
     verify,
 )
-from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_units import daemon_units
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_units import (
+    daemon_units,
+    validate_autostart_drivers,
+    with_autostart,
+)
 from ansible_collections.kvmhost.setup.plugins.module_utils.systemd_show import (
     NOT_FOUND,
     fresh_state,
@@ -621,6 +650,7 @@ ARGUMENT_SPEC = dict(
     guest_lifecycle=dict(type='str', choices=list(MECHANISMS)),
     guest_daemon_settings=dict(type='dict', default={}),
     libvirt_guests_settings=dict(type='dict', default={}),
+    autostart_drivers=dict(type='list', elements='str', default=[], choices=list(AUTOSTART_DRIVERS)),
 )
 # the socket settings, one str option per row of the drop-ins' table
 ARGUMENT_SPEC.update((row.option, dict(type='str', default='')) for row in SOCKET_SETTINGS)
@@ -673,9 +703,11 @@ class Run(object):
 
     def wanted_for(self, mode):
         if self.request['units'] is not None:
-            return self.request['units']
-        return daemon_units(self.request['drivers'], mode, self.request['sockets'],
-                            self.params['remote'], self.params['proxy'])
+            units = self.request['units']
+        else:
+            units = daemon_units(self.request['drivers'], mode, self.request['sockets'],
+                                 self.params['remote'], self.params['proxy'])
+        return with_autostart(units, self.request['autostart'], mode)
 
     def decide(self, units=None):
         """(mode, reason): the reason is the rule that decides for the user's setting.
@@ -707,18 +739,21 @@ class Run(object):
         self.refuse_unsafe_remote(mode)
         self.result.update(skipped=True, skip_reason=why)
         if self.params['state'] == 'probed':
-            self.result['packages'] = self.packages()
+            self.packages()
 
     def probed(self):
         self.look()
         self.result['units'] = report(self.current, self.request['extra'])
-        self.result['packages'] = self.packages()
+        self.packages()
 
     def packages(self):
-        """What the role installs here (packages need no systemd, so skips report them too)."""
-        return install_packages(self.facts, platform.machine(),
-                                remote=self.params['remote'] != 'none' or self.params['proxy'],
-                                installed=host_io.installed_packages(self.module, hwe_packages(self.facts)))
+        """What the role installs here, and which of them are missing (packages need no systemd,
+        so skips report them too)."""
+        names = install_packages(self.facts, platform.machine(),
+                                 remote=self.params['remote'] != 'none' or self.params['proxy'],
+                                 installed=host_io.installed_packages(self.module, hwe_packages(self.facts)))
+        installed = set(host_io.installed_packages(self.module, names))
+        self.result.update(packages=names, packages_missing=[name for name in names if name not in installed])
 
     def verified(self):
         self.look()
@@ -1146,7 +1181,9 @@ class Run(object):
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        run = Run(module, validate_request(module.params))
+        request = validate_request(module.params)
+        request['autostart'] = validate_autostart_drivers(module.params['autostart_drivers'], request['drivers'])
+        run = Run(module, request)
     except LibvirtInputError as exc:
         module.fail_json(msg=to_native(exc))
     failure = None

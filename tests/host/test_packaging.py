@@ -16,6 +16,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hostutil import GALAXY, ROOT, load_yaml, run, tool
 
@@ -24,7 +25,7 @@ from hostutil import GALAXY, ROOT, load_yaml, run, tool
 MUST_NOT_SHIP = [
     "molecule/", "tests/images/", "tests/podman/", "tests/output/", "tests/requirements.txt",
     "tests/requirements.yml", ".github/", ".aar_doc.yml", ".venv/", ".cache/", ".git/", ".ci/", "scripts/", "Makefile", ".ansible-lint", ".yamllint",
-    ".gitignore", "bench/",
+    ".gitignore", "bench/", ".config/",
 ]
 MUST_SHIP = [
     "MANIFEST.json", "FILES.json", "README.md", "LICENSE", "roles/kvmhost_setup/README.md",
@@ -85,6 +86,16 @@ def test_plugins_need_no_python_package_missing_from_requirements_txt():
 # --- changelog ------------------------------------------------------------------------
 
 
+def plugin_documentation(path):
+    """A plugin's DOCUMENTATION: a filter's .yml file, or the string a module's source assigns."""
+    if path.suffix == ".yml":
+        return load_yaml(path)["DOCUMENTATION"]
+    tree = ast.parse(path.read_text())
+    text = next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
+                and any(getattr(target, "id", None) == "DOCUMENTATION" for target in node.targets))
+    return yaml.safe_load(text)
+
+
 def test_changelog_yaml_records_the_galaxy_version():
     """The galaxy version is released, and every plugin was added by exactly one release up to it."""
     changelog = load_yaml(ROOT / "changelogs" / "changelog.yaml")
@@ -95,17 +106,18 @@ def test_changelog_yaml_records_the_galaxy_version():
              if tuple(map(int, version.split("."))) <= tuple(map(int, str(GALAXY["version"]).split(".")))]
     modules = [m["name"] for r in added for m in r.get("modules", [])]
     filters = [p["name"] for r in added for p in r.get("plugins", {}).get("filter", [])]
-    assert sorted(modules) == sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py"))
-    # a filter documented as added by a later version waits for that release
+    # a plugin documented as added by a later version waits for that release
     galaxy = tuple(map(int, str(GALAXY["version"]).split(".")))
-    released = []
-    for path in (ROOT / "plugins" / "filter").glob("*.yml"):
-        added_in = str(load_yaml(path)["DOCUMENTATION"]["version_added"])
-        if tuple(map(int, added_in.split("."))) <= galaxy:
-            released.append(path.stem)
-        else:
-            assert path.stem not in filters, f"{path.stem}: version_added {added_in}, but released already"
-    assert sorted(filters) == sorted(released)
+    for kind, listed, paths in (("module", modules, (ROOT / "plugins" / "modules").glob("*.py")),
+                                ("filter", filters, (ROOT / "plugins" / "filter").glob("*.yml"))):
+        released = []
+        for path in paths:
+            added_in = str(plugin_documentation(path)["version_added"])
+            if tuple(map(int, added_in.split("."))) <= galaxy:
+                released.append(path.stem)
+            else:
+                assert path.stem not in listed, f"{kind} {path.stem}: version_added {added_in}, but released already"
+        assert sorted(listed) == sorted(released), kind
 
 
 def test_changelog_lint_passes():

@@ -473,7 +473,9 @@ def make_env(monkeypatch, tmp_path):
     conf_dir = tmp_path / 'etc-libvirt'
     conf_dir.mkdir()
     monkeypatch.setattr(libvirt_host, 'LIBVIRT_CONF_DIR', str(conf_dir))
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: SYSTEMCTL)
+    # the fake host has systemd and no package database (packages are tested in module_utils)
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None:
+                        None if name in ('dpkg-query', 'rpm') else SYSTEMCTL)
 
     def exit_json(self, **kwargs):
         raise ExitJson(kwargs)

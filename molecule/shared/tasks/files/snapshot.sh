@@ -20,5 +20,5 @@ fi
 find /etc/systemd/system -printf '%p %y %l\n' 2>/dev/null | sort
 # "units" asks for unit state only (what a skipped run must not change).
 [ "${1:-all}" = units ] && exit 0
-find /etc/libvirt /etc/tuned /etc/default -type f 2>/dev/null | sort | xargs -r sha256sum
+find /etc/libvirt /etc/tuned /etc/default /etc/modprobe.d -type f 2>/dev/null | sort | xargs -r sha256sum
 getent group libvirt

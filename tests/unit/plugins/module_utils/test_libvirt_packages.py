@@ -26,7 +26,9 @@ from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_distros impo
     install_packages,
     package_hint,
     parse_dpkg_installed,
+    parse_rpm_missing,
 )
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_host import installed_packages
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures', 'packages')
 
@@ -165,6 +167,48 @@ def test_the_check_catches_a_name_the_release_lacks():
 ])
 def test_parse_dpkg_installed(text, installed):
     assert parse_dpkg_installed(text) == installed
+
+
+@pytest.mark.parametrize('text, missing', [
+    ('qemu-kvm-9.1.0-15.el10.x86_64\nno package provides libvirt-daemon-kvm\ntuned-2.24.0-1.el10.noarch\n',
+     ['libvirt-daemon-kvm']),
+    ('no package provides a\nno package provides b\n', ['a', 'b']),
+    ('', []),
+])
+def test_parse_rpm_missing(text, missing):
+    assert parse_rpm_missing(text) == missing
+
+
+class _Module(object):
+    """Just what installed_packages uses: which tools exist, and one canned answer."""
+
+    def __init__(self, tools, out):
+        self.tools, self.out, self.calls = tools, out, []
+
+    def get_bin_path(self, name):
+        return '/usr/bin/' + name if name in self.tools else None
+
+    def run_command(self, cmd, environ_update=None):
+        self.calls.append(cmd)
+        return 1, self.out, ''
+
+
+def test_installed_packages_asks_dpkg_once():
+    module = _Module(['dpkg-query', 'rpm'], 'libvirt-daemon-system installed\ntuned not-installed\n')
+    assert installed_packages(module, ['libvirt-daemon-system', 'tuned']) == ['libvirt-daemon-system']
+    assert len(module.calls) == 1 and module.calls[0][0] == '/usr/bin/dpkg-query'
+
+
+def test_installed_packages_asks_rpm_for_providers():
+    module = _Module(['rpm'], 'qemu-kvm-9.1.0-15.el10.x86_64\nno package provides tuned\n')
+    assert installed_packages(module, ['qemu-kvm', 'tuned']) == ['qemu-kvm']
+    assert module.calls == [['/usr/bin/rpm', '-q', '--whatprovides', '--', 'qemu-kvm', 'tuned']]
+
+
+def test_installed_packages_without_a_package_database_says_none():
+    module = _Module([], '')
+    assert installed_packages(module, ['tuned']) == [] and module.calls == []
+    assert installed_packages(_Module(['dpkg-query'], 'x installed\n'), []) == []
 
 
 def test_unknown_distribution_installs_nothing():
