@@ -1,5 +1,5 @@
 """Networks and storage pools on real modular libvirt (issue 17): after a reboot the
-autostart objects are up before any client connects (read without a libvirt connection:
+autostart objects and an autostart guest on them are up before any client connects (read without a libvirt connection:
 the bridge devices and addresses, libvirt's network status files, the storage daemon
 started by systemd, the pool directory), a network dropped from
 the list is left alone, a differing definition is refused and changes nothing, state=absent
@@ -100,6 +100,48 @@ def test_converged_host(host):
         assert host.service(unit).is_enabled, unit
 
 
+GUEST = "kg"
+GUEST_XML = """<domain type='{kind}'>
+  <name>kg</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='volume' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source pool='img' volume='kg.raw'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <interface type='network'>
+      <source network='lab'/>
+      <model type='virtio'/>
+    </interface>
+    <serial type='pty'/>
+  </devices>
+</domain>
+"""
+
+
+def guest_running_without_libvirt(host):
+    """The guest's QEMU runs, read from libvirt's status files and /proc, not a connection."""
+    pid = host.run(f"cat /run/libvirt/qemu/{GUEST}.pid").stdout.strip()
+    return (pid.isdigit() and host.file(f"/run/libvirt/qemu/{GUEST}.xml").exists
+            and f"guest={GUEST}" in host.run(f"tr '\\0' ' ' < /proc/{pid}/cmdline").stdout)
+
+
+def test_autostart_guest_on_the_network_and_pool(host):
+    """A persistent autostart guest with its disk in the pool and its NIC on the NAT network."""
+    kind = "kvm" if host.file("/dev/kvm").exists else "qemu"
+    virsh(host, f"vol-create-as img {GUEST}.raw 16M --format raw")
+    host.run(f"cat > /root/{GUEST}.xml <<'EOF'\n{GUEST_XML.format(kind=kind)}EOF")
+    virsh(host, f"define /root/{GUEST}.xml")
+    virsh(host, f"autostart {GUEST}")
+    virsh(host, f"start {GUEST}")
+    assert virsh(host, f"domstate {GUEST}").strip() == "running"
+    assert "vnet" in host.run("ip -o link show master virbr-lab").stdout
+
+
 def test_reboot_starts_autostart_objects_before_any_client(host):
     units = BOOT_UNITS[name_of(host)]
     testlib.reboot(host, name_of(host))
@@ -122,7 +164,12 @@ def test_reboot_starts_autostart_objects_before_any_client(host):
     assert host.service(units["network"]).is_running
     # dnsmasq serves the DHCP range
     assert "192.168.150.100,192.168.150.199" in host.file("/var/lib/libvirt/dnsmasq/lab.conf").content_string
+    # the autostart guest: started by its daemon at boot, its NIC on the lab bridge
+    testlib.wait_for(lambda: guest_running_without_libvirt(host), 90, what=f"guest {GUEST} after boot")
+    assert "vnet" in host.run("ip -o link show master virbr-lab").stdout
     # now through libvirt
+    assert virsh(host, f"domstate --reason {GUEST}").strip() == "running (booted)"
+    assert f"/srv/kvmhost-img/{GUEST}.raw" in virsh(host, f"domblklist {GUEST}")
     assert info(host, "net-info lab")["Active"] == "yes"
     assert info(host, "net-info backplane")["Active"] == "no"
     assert info(host, "pool-info img")["State"] == "running"
@@ -161,6 +208,9 @@ def test_absent_removes_the_network(host):
 def test_control_without_the_boot_unit_the_bridge_stays_down(host):
     """The situation the role fixes: sockets only, the network's daemon not enabled at boot."""
     unit = BOOT_UNITS[name_of(host)]["network"]
+    # an autostart guest on lab would be a client at boot (virtqemud starting it asks
+    # virtnetworkd for the network): the control has none
+    virsh(host, f"autostart --disable {GUEST}")
     # disable follows Also= (the sockets), so enable those again
     result = host.run(f"systemctl disable {unit} && systemctl enable {ALSO[unit]}")
     assert result.rc == 0, result.stderr
