@@ -169,7 +169,8 @@ def test_reboot_starts_autostart_objects_before_any_client(host):
     assert "vnet" in host.run("ip -o link show master virbr-lab").stdout
     # now through libvirt
     assert virsh(host, f"domstate --reason {GUEST}").strip() == "running (booted)"
-    assert f"/srv/kvmhost-img/{GUEST}.raw" in virsh(host, f"domblklist {GUEST}")
+    assert f"{GUEST}.raw" in virsh(host, f"domblklist {GUEST}")
+    assert virsh(host, f"vol-path {GUEST}.raw --pool img").strip() == f"/srv/kvmhost-img/{GUEST}.raw"
     assert info(host, "net-info lab")["Active"] == "yes"
     assert info(host, "net-info backplane")["Active"] == "no"
     assert info(host, "pool-info img")["State"] == "running"
