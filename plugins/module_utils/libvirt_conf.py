@@ -220,3 +220,117 @@ def hypervisor_uris(services, drivers=(), wanted=()):
                            'units': [service_unit(daemon), socket_unit(daemon, 'main')] + ([ro] if ro in wanted else []),
                            'read_only': ro in wanted})
     return checks
+
+
+# --- setting lines in a file, lineinfile's way ----------------------------------------
+# One rule for every file the role writes line by line (qemu.conf, libvirt.conf, the
+# environment file libvirt-guests sources): a line sets KEY when it starts with KEY,
+# optionally commented out, then ``=`` (spaces allowed around it).
+LINE_KEY_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*\Z')
+# values of these settings are passwords (vnc_password, spice_password, ...): never in a diff
+_SECRET_KEY_RE = re.compile(r'password|passwd|secret', re.I)
+
+
+def setting_pattern(key):
+    """The pattern of a line that sets ``key``, commented out or not."""
+    return re.compile(r'^#?\s*{0}\s*='.format(re.escape(key)))
+
+
+def check_line(key, line):
+    """Why ``line`` cannot be the line that sets ``key`` (None when it can).
+
+    The line must match its own key's pattern, or the next run would append it again
+    and never converge."""
+    if not isinstance(key, _STRING_TYPES) or not LINE_KEY_RE.match(key):
+        return 'key {0} is not a setting name (a letter or _, then letters, digits and _)'.format(_shown(key))
+    if not isinstance(line, _STRING_TYPES) or _CONTROL_RE.search(line):
+        return 'the line for {0} must be one line of text without control characters, got {1}'.format(
+            key, _shown(line))
+    if not setting_pattern(key).match(line):
+        return 'the line {0} does not set {1} (it must start with {1}=), so no run would find it again'.format(
+            _shown(line), key)
+    return None
+
+
+def set_lines(text, lines):
+    """``text`` with each of ``lines`` (dicts ``{key, line}``) set, as lineinfile sets one:
+    the last line that sets the key is replaced, or the line is appended. The result
+    ends with a newline; None for ``text`` is a file that does not exist yet."""
+    out = (text or '').splitlines()
+    for entry in lines:
+        pattern = setting_pattern(entry['key'])
+        found = [number for number, current in enumerate(out) if pattern.match(current)]
+        if found:
+            out[found[-1]] = entry['line']
+        else:
+            out.append(entry['line'])
+    return '\n'.join(out) + '\n' if out else ''
+
+
+def redact(text):
+    """``text`` with the values of password-like settings replaced, for a diff."""
+    if not text:
+        return text
+    shown = []
+    for current in text.splitlines(True):
+        key = current.lstrip('#').split('=', 1)[0].strip()
+        if '=' in current and LINE_KEY_RE.match(key) and _SECRET_KEY_RE.search(key):
+            current = u'{0}= ********{1}'.format(current.split('=', 1)[0], '\n' if current.endswith('\n') else '')
+        shown.append(current)
+    return ''.join(shown)
+
+
+_MODE_RE = re.compile(r'^0?[0-7]{3}\Z')
+
+
+def _file_problem(entry, seen):
+    path = entry.get('path')
+    if not isinstance(path, _STRING_TYPES) or not path.startswith('/') or path.endswith('/'):
+        return 'path must be an absolute file path'
+    if path in seen:
+        return 'the same path is files[{0}] too: give each file once, with all its lines'.format(seen[path])
+    if (entry.get('lines') is None) == (entry.get('content') is None):
+        return 'give either lines (settings in the file) or content (the whole file), not {0}'.format(
+            'both' if entry.get('lines') is not None else 'neither')
+    mode = entry.get('mode')
+    if not isinstance(mode, _STRING_TYPES) or not _MODE_RE.match(mode):
+        return 'mode is {0}: allowed is an octal mode as a quoted string, such as "0644"'.format(_shown(mode))
+    keys = {}
+    for number, line in enumerate(entry.get('lines') or []):
+        if not isinstance(line, dict):
+            return 'lines[{0}] must be a dict with key and line'.format(number)
+        problem = check_line(line.get('key'), line.get('line'))
+        if problem:
+            return 'lines[{0}]: {1}'.format(number, problem)
+        if line['key'] in keys:
+            return 'lines[{0}] sets {1} again (lines[{2}] does): set each key once'.format(
+                number, line['key'], keys[line['key']])
+        keys[line['key']] = number
+    content = entry.get('content')
+    if content is not None and (not isinstance(content, _STRING_TYPES) or '\x00' in content):
+        return 'content must be text'
+    return None
+
+
+def check_files(files):
+    """Refuse the whole request when one entry is wrong: raises LibvirtConfError naming the
+    entry, its path and why, before any file is written."""
+    seen = {}
+    for number, entry in enumerate(files):
+        problem = _file_problem(entry, seen) if isinstance(entry, dict) else 'must be a dict'
+        if problem:
+            raise LibvirtConfError('nothing was written: files[{0}] ({1}): {2}'.format(
+                number, entry.get('path') if isinstance(entry, dict) else _shown(entry), problem))
+        seen[entry['path']] = number
+
+
+def file_content(entry, text):
+    """What the file of ``entry`` (checked by check_files) holds once written: ``text`` with its
+    lines set, or its content, which gets a final newline when it has none. None when there
+    is nothing to write (no lines): the file is left as it is, attributes too."""
+    if entry.get('content') is not None:
+        content = entry['content']
+        return content if content.endswith('\n') or not content else content + '\n'
+    if not entry['lines']:
+        return None
+    return set_lines(text, entry['lines'])

@@ -138,9 +138,10 @@ def read_text(path):
         return None
 
 
-def write_text(path, content):
-    """Write atomically (a temporary file renamed over the old one); None removes the file.
-    Returns the directory when this call created it (so that a rollback can remove it)."""
+def write_text(path, content, mode=0o644):
+    """Write atomically (a temporary file, already with its ``mode``, renamed over the old
+    one); None removes the file. Returns the directory when this call created it (so that a
+    rollback can remove it)."""
     if content is None:
         if os.path.lexists(path):
             os.remove(path)
@@ -154,7 +155,7 @@ def write_text(path, content):
     try:
         with os.fdopen(handle, 'w') as out:
             out.write(content)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.rename(tmp, path)
     except BaseException:
         if os.path.lexists(tmp):

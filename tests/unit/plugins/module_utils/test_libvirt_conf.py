@@ -252,3 +252,60 @@ def test_hypervisor_uris(services, drivers, wanted, expected):
 def test_every_hypervisor_driver_but_vbox_has_a_system_uri():
     from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import HYPERVISOR_DRIVERS
     assert sorted(dict(conf.HYPERVISOR_URIS)) == sorted(set(HYPERVISOR_DRIVERS) - set(['vbox']))
+
+
+# --- setting lines in a file -----------------------------------------------------------
+
+@pytest.mark.parametrize('text, lines, expected', [
+    (None, [('a', 'a = 1')], 'a = 1\n'),
+    ('', [], ''),
+    ('x = 1', [('a', 'a = 1')], 'x = 1\na = 1\n'),
+    ('#a = 0\na=2\n', [('a', 'a = 1')], '#a = 0\na = 1\n'),
+    ('a = 1\n#a = 0\n', [('a', 'a = 1')], 'a = 1\na = 1\n'),
+    ('ab = 1\n', [('a', 'a = 1'), ('ab', 'ab = 2')], 'ab = 2\na = 1\n'),
+    ('ON_BOOT=ignore\n', [('ON_BOOT', 'ON_BOOT=start')], 'ON_BOOT=start\n'),
+])
+def test_set_lines_follows_lineinfile(text, lines, expected):
+    assert conf.set_lines(text, [dict(key=key, line=line) for key, line in lines]) == expected
+
+
+def test_set_lines_converges():
+    lines = [dict(key='a', line='a = 1'), dict(key='b', line='b = "x"')]
+    once = conf.set_lines('#a = 0\nc = 3\n', lines)
+    assert conf.set_lines(once, lines) == once
+
+
+@pytest.mark.parametrize('key, line, why', [
+    ('a', 'a = 1', None),
+    ('a', 'a=1', None),
+    ('a', 'b = 1', 'does not set a'),
+    ('a', '#a = 1', None),
+    ('1a', '1a = 1', 'is not a setting name'),
+    ('a', 'a = 1\n', 'one line'),
+    (None, 'a = 1', 'is not a setting name'),
+])
+def test_check_line(key, line, why):
+    problem = conf.check_line(key, line)
+    if why is None:
+        assert problem is None
+    else:
+        assert why in problem
+
+
+def test_redact_hides_password_values_only():
+    text = 'vnc_password = "pw"\n#spice_password="x"\nvnc_listen = "0.0.0.0"\n'
+    assert conf.redact(text) == 'vnc_password = ********\n#spice_password= ********\nvnc_listen = "0.0.0.0"\n'
+
+
+def test_check_files_names_the_entry():
+    files = [dict(path='/etc/a', content='x', mode='0644'), dict(path='/etc/b', content='y', mode='755 ')]
+    with pytest.raises(conf.LibvirtConfError) as exc:
+        conf.check_files(files)
+    assert str(exc.value) == ('nothing was written: files[1] (/etc/b): mode is "755 ": allowed is an octal mode '
+                              'as a quoted string, such as "0644"')
+
+
+def test_file_content_adds_a_final_newline():
+    assert conf.file_content(dict(content='manual'), 'old\n') == 'manual\n'
+    assert conf.file_content(dict(content='a\n'), None) == 'a\n'
+    assert conf.file_content(dict(content=None, lines=[]), None) is None

@@ -1,0 +1,224 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kvmhost.setup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: config_files
+short_description: Set KEY = value lines in several configuration files in one run
+version_added: 0.4.0
+description:
+  - Sets setting lines in several files, or writes a small file whole, in one module run; the role
+    writes C(qemu.conf), C(libvirt.conf), the file C(libvirt-guests) sources and tuned's profile
+    files with it (one run instead of one lineinfile run per line).
+  - Each line replaces the last line that sets its key, commented out or not (a line starting
+    with the key, optionally after C(#), then C(=)), or is appended, as M(ansible.builtin.lineinfile)
+    with C(regexp='^#?\s*KEY\s*=') does. Other lines are kept as they are.
+  - Checks every entry before it writes any file; a bad entry fails the run naming the entry, its
+    path and why, and nothing is written. A line that would not set its own key, so that no run
+    would find it again, is refused.
+  - Writes each file atomically (a temporary file, already with its mode, renamed over the old
+    one), then sets the owner, group and mode also of a file whose content was right.
+  - The values of password-like settings (a key holding C(password), C(passwd) or C(secret)) are
+    shown as C(********) in the diff.
+author:
+  - kvmhost.setup maintainers (@kvmhost)
+options:
+  files:
+    description:
+      - The files to write, each once.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      path:
+        description:
+          - The file, an absolute path. Its directory is created (mode C(0755)) when missing.
+        type: path
+        required: true
+      lines:
+        description:
+          - The setting lines, in the order to append those the file lacks. An empty list leaves
+            the file as it is (its owner, group and mode too), also a missing one.
+          - Mutually exclusive with O(files[].content).
+        type: list
+        elements: dict
+        suboptions:
+          key:
+            description:
+              - The setting's name (a letter or C(_), then letters, digits and C(_)).
+            type: str
+            required: true
+          line:
+            description:
+              - The whole line, which must start with O(files[].lines[].key), then C(=) (spaces allowed).
+            type: str
+            required: true
+      content:
+        description:
+          - The whole file's content; a final newline is added when it has none.
+          - Mutually exclusive with O(files[].lines).
+        type: str
+      mode:
+        description:
+          - The file's mode, an octal number as a quoted string.
+        type: str
+        default: '0644'
+      owner:
+        description:
+          - The file's owner.
+        type: str
+        default: root
+      group:
+        description:
+          - The file's group.
+        type: str
+        default: root
+notes:
+  - Restarts nothing. RV(changed_files) says which files changed, so a handler can restart only
+    what reads them.
+extends_documentation_fragment:
+  - kvmhost.setup.attributes
+attributes:
+  check_mode:
+    support: full
+    description: Reports the same RV(changed_files) and diff, writing nothing.
+  diff_mode:
+    support: full
+    description: Each changed file's content before and after, and its owner, group or mode when they change.
+'''
+
+EXAMPLES = r'''
+- name: Write the QEMU driver and the client settings
+  kvmhost.setup.config_files:
+    files:
+      - path: /etc/libvirt/qemu.conf
+        mode: '0600'
+        lines:
+          - key: migration_port_min
+            line: migration_port_min = 49152
+      - path: /etc/libvirt/libvirt.conf
+        lines:
+          - key: uri_default
+            line: uri_default = "qemu:///system"
+      - path: /etc/tuned/profile_mode
+        content: manual
+  register: written
+
+- name: Say whether the QEMU daemon must re-read its file
+  ansible.builtin.debug:
+    msg: "{{ '/etc/libvirt/qemu.conf' in written.changed_files }}"
+'''
+
+RETURN = r'''
+changed_files:
+  description: The files whose content, owner, group or mode changed (or would, in check mode), in the order given.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/libvirt/qemu.conf]
+'''
+
+import grp
+import os
+import pwd
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_conf import (
+    LibvirtConfError,
+    check_files,
+    file_content,
+    redact,
+)
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_host import read_text, write_text
+
+FILE_SPEC = dict(
+    path=dict(type='path', required=True),
+    lines=dict(type='list', elements='dict', options=dict(
+        key=dict(type='str', required=True, no_log=False),
+        line=dict(type='str', required=True),
+    )),
+    content=dict(type='str'),
+    mode=dict(type='str', default='0644'),
+    owner=dict(type='str', default='root'),
+    group=dict(type='str', default='root'),
+)
+
+
+def _attributes(module, entry, exists):
+    """Set owner, group and mode (only reported in check mode); the diff of what changed."""
+    if not exists:
+        # a file check mode did not create: it would be created with these
+        return False, None
+    diff = dict(before={}, after={}, before_header=entry['path'], after_header=entry['path'])
+    path = entry['path']
+    changed = module.set_owner_if_different(path, entry['owner'], False, diff)
+    changed = module.set_group_if_different(path, entry['group'], changed, diff)
+    changed = module.set_mode_if_different(path, entry['mode'], changed, diff)
+    return changed, diff if changed else None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(files=dict(type='list', elements='dict', required=True, options=FILE_SPEC)),
+        supports_check_mode=True,
+    )
+    files = module.params['files']
+    try:
+        check_files(files)
+    except LibvirtConfError as exc:
+        module.fail_json(msg=to_native(exc))
+
+    # every new content first, so that a file that cannot be read fails before any write
+    planned = []
+    for number, entry in enumerate(files):
+        for kind, lookup in (('owner', pwd.getpwnam), ('group', grp.getgrnam)):
+            try:
+                lookup(entry[kind])
+            except KeyError:
+                module.fail_json(msg='nothing was written: files[{0}] ({1}): {2} {3} does not exist on the host'.format(
+                    number, entry['path'], kind, entry[kind]))
+        before = read_text(entry['path'])
+        if before is None and os.path.lexists(entry['path']):
+            module.fail_json(msg='nothing was written: {0} exists but cannot be read'.format(entry['path']))
+        planned.append((entry, before, file_content(entry, before)))
+
+    changed_files, diffs = [], []
+    for number, (entry, before, after) in enumerate(planned):
+        if after is None:
+            continue
+        changed = after != before
+        if changed:
+            diffs.append(dict(before=redact(before or ''), after=redact(after),
+                              before_header=entry['path'], after_header=entry['path']))
+            if not module.check_mode:
+                try:
+                    write_text(entry['path'], after, int(entry['mode'], 8))
+                except (IOError, OSError) as exc:
+                    left = [other['path'] for other, old, new in planned[number + 1:] if new not in (None, old)]
+                    module.fail_json(
+                        msg='writing {0} failed: {1}. Changed before it: {2}; not written: {3}'.format(
+                            entry['path'], to_native(exc), ', '.join(changed_files) or 'nothing',
+                            ', '.join(left) or 'nothing else'),
+                        changed=bool(changed_files), changed_files=changed_files)
+        attrs_changed, attrs_diff = _attributes(module, entry, os.path.lexists(entry['path']))
+        if attrs_diff:
+            diffs.append(attrs_diff)
+        if changed or attrs_changed:
+            changed_files.append(entry['path'])
+    result = dict(changed=bool(changed_files), changed_files=changed_files)
+    if module._diff:
+        result['diff'] = diffs
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
