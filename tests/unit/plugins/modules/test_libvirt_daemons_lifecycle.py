@@ -13,8 +13,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_catalog import mode_units
-from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_host, libvirt_lifecycle
-from ansible_collections.kvmhost.setup.plugins.modules import libvirt_daemons
+from ansible_collections.kvmhost.setup.plugins.module_utils import libvirt_host, libvirt_lifecycle, libvirt_run
 from ansible_collections.kvmhost.setup.tests.unit.plugins.fake_systemd import FailJson, make_host, run
 from ansible_collections.kvmhost.setup.tests.unit.plugins.unit_states import host, off, on, shared_units
 
@@ -41,7 +40,7 @@ def lenv(env, monkeypatch, tmp_path):
     env.no_stop = tmp_path / 'run-systemd' / (GUESTS + '.d') / '50-kvmhost-setup-leave.conf'
     monkeypatch.setattr(libvirt_lifecycle, 'NO_STOP_DROPIN', str(env.no_stop))
     env.order = tmp_path / 'etc-systemd' / (GUESTS + '.d') / 'kvmhost-setup-order.conf'
-    monkeypatch.setattr(libvirt_daemons, 'ORDER_DROPIN', str(env.order))
+    monkeypatch.setattr(libvirt_run, 'ORDER_DROPIN', str(env.order))
     return env
 
 
