@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: config_files
 short_description: Set KEY = value lines in several configuration files in one run
-version_added: 0.4.0
+version_added: 0.3.0
 description:
   - Sets setting lines in several files, or writes a small file whole, in one module run; the role
     writes C(qemu.conf), C(libvirt.conf), the file C(libvirt-guests) sources and tuned's profile
