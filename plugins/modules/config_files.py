@@ -60,6 +60,11 @@ options:
               - The whole line, which must start with O(files[].lines[].key), then C(=) (spaces allowed).
             type: str
             required: true
+          value:
+            description:
+              - The value the line sets, as the filter C(kvmhost.setup.libvirt_conf_lines) renders it,
+                so that its list can be passed as it is. Not written; O(files[].lines[].line) is.
+            type: str
       content:
         description:
           - The whole file's content; a final newline is added when it has none.
@@ -145,6 +150,7 @@ FILE_SPEC = dict(
     lines=dict(type='list', elements='dict', options=dict(
         key=dict(type='str', required=True, no_log=False),
         line=dict(type='str', required=True),
+        value=dict(type='str'),
     )),
     content=dict(type='str'),
     mode=dict(type='str', default='0644'),

@@ -17,6 +17,7 @@ import pytest
 
 from ansible.module_utils import basic
 
+from ansible_collections.kvmhost.setup.plugins.module_utils.libvirt_conf import conf_lines
 from ansible_collections.kvmhost.setup.plugins.modules import config_files
 from ansible_collections.kvmhost.setup.tests.unit.plugins.fake_systemd import ExitJson, FailJson, patch_module_args
 
@@ -202,3 +203,10 @@ def test_no_lines_leaves_the_mode_alone(tmp_path):
     os.chmod(str(conf), 0o644)
     assert run([qemu(conf, mode='0600')])['changed'] is False
     assert mode_of(conf) == 0o644
+
+
+def test_the_filter_s_lines_pass_as_they_are(tmp_path):
+    conf = tmp_path / 'qemu.conf'
+    lines = conf_lines({'log_timestamp': True, 'namespaces': []}, name='kvmhost_setup_qemu_conf')
+    run([dict(path=str(conf), lines=lines)])
+    assert conf.read_text() == u'log_timestamp = 1\nnamespaces = []\n'
