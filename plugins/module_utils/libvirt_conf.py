@@ -240,23 +240,31 @@ def check_line(key, line):
     """Why ``line`` cannot be the line that sets ``key`` (None when it can).
 
     The line must match its own key's pattern, or the next run would append it again
-    and never converge."""
+    and never converge. The line of a password-like key is not quoted in the reason."""
     if not isinstance(key, _STRING_TYPES) or not LINE_KEY_RE.match(key):
         return 'key {0} is not a setting name (a letter or _, then letters, digits and _)'.format(_shown(key))
+    shown = '(a password-like setting, not shown)' if _SECRET_KEY_RE.search(key) else _shown(line)
     if not isinstance(line, _STRING_TYPES) or _CONTROL_RE.search(line):
-        return 'the line for {0} must be one line of text without control characters, got {1}'.format(
-            key, _shown(line))
+        return 'the line for {0} must be one line of text without control characters, got {1}'.format(key, shown)
     if not setting_pattern(key).match(line):
         return 'the line {0} does not set {1} (it must start with {1}=), so no run would find it again'.format(
-            _shown(line), key)
+            shown, key)
     return None
+
+
+def _split(text):
+    """Lines without their ``\n``; only ``\n`` ends a line (a ``\r`` stays where it is)."""
+    if not text:
+        return []
+    lines = text.split('\n')
+    return lines[:-1] if lines[-1] == '' else lines
 
 
 def set_lines(text, lines):
     """``text`` with each of ``lines`` (dicts ``{key, line}``) set, as lineinfile sets one:
     the last line that sets the key is replaced, or the line is appended. The result
     ends with a newline; None for ``text`` is a file that does not exist yet."""
-    out = (text or '').splitlines()
+    out = _split(text)
     for entry in lines:
         pattern = setting_pattern(entry['key'])
         found = [number for number, current in enumerate(out) if pattern.match(current)]
@@ -267,17 +275,25 @@ def set_lines(text, lines):
     return '\n'.join(out) + '\n' if out else ''
 
 
-def redact(text):
-    """``text`` with the values of password-like settings replaced, for a diff."""
+def _secret_key(line):
+    key = line.lstrip('#').split('=', 1)[0].strip()
+    return '=' in line and LINE_KEY_RE.match(key) and _SECRET_KEY_RE.search(key)
+
+
+def redact(text, other=None, marker='changed'):
+    """``text`` with the values of password-like settings replaced, for a diff. A line of
+    such a setting that ``other`` (the other side of the diff) lacks says ``(marker)``; with
+    a marker per side, a changed password still shows as a change."""
     if not text:
         return text
+    others = set(_split(other))
     shown = []
-    for current in text.splitlines(True):
-        key = current.lstrip('#').split('=', 1)[0].strip()
-        if '=' in current and LINE_KEY_RE.match(key) and _SECRET_KEY_RE.search(key):
-            current = u'{0}= ********{1}'.format(current.split('=', 1)[0], '\n' if current.endswith('\n') else '')
+    for current in _split(text):
+        if _secret_key(current):
+            current = u'{0}= ********{1}'.format(
+                current.split('=', 1)[0], '' if other is None or current in others else ' ({0})'.format(marker))
         shown.append(current)
-    return ''.join(shown)
+    return '\n'.join(shown) + ('\n' if text.endswith('\n') else '')
 
 
 _MODE_RE = re.compile(r'^0?[0-7]{3}\Z')
@@ -294,6 +310,7 @@ def _file_problem(entry, seen):
             'both' if entry.get('lines') is not None else 'neither')
     mode = entry.get('mode')
     if not isinstance(mode, _STRING_TYPES) or not _MODE_RE.match(mode):
+        # an unquoted 0644 is the number 420 to YAML: refused, never taken as '420'
         return 'mode is {0}: allowed is an octal mode as a quoted string, such as "0644"'.format(_shown(mode))
     keys = {}
     for number, line in enumerate(entry.get('lines') or []):

@@ -15,6 +15,7 @@ import errno
 import fcntl
 import glob
 import grp
+import io
 import os
 import stat
 import tempfile
@@ -129,10 +130,15 @@ def libvirt_version_text(module, daemon):
     return out if rc == 0 else ''
 
 
+# Files as they are: UTF-8 where they are, any other byte kept through surrogateescape
+# (a Latin-1 comment is written back as it was), and no newline translation.
+_TEXT = dict(encoding='utf-8', errors='surrogateescape', newline='')
+
+
 def read_text(path):
     """File content, None when it cannot be read."""
     try:
-        with open(path) as handle:
+        with io.open(path, **_TEXT) as handle:
             return handle.read()
     except (IOError, OSError):
         return None
@@ -153,7 +159,7 @@ def write_text(path, content, mode=0o644):
         created = directory
     handle, tmp = tempfile.mkstemp(dir=directory, prefix='.kvmhost-setup.')
     try:
-        with os.fdopen(handle, 'w') as out:
+        with io.open(handle, 'w', **_TEXT) as out:
             out.write(content)
         os.chmod(tmp, mode)
         os.rename(tmp, path)

@@ -24,9 +24,12 @@ description:
     path and why, and nothing is written. A line that would not set its own key, so that no run
     would find it again, is refused.
   - Writes each file atomically (a temporary file, already with its mode, renamed over the old
-    one), then sets the owner, group and mode also of a file whose content was right.
+    one; a symlink's target is written), keeps its SELinux label (a new file gets the policy's
+    default), then sets the owner, group and mode also of a file whose content was right.
+  - Lines end at C(\n) only; bytes that are not UTF-8 and a C(\r) are kept as they are.
   - The values of password-like settings (a key holding C(password), C(passwd) or C(secret)) are
-    shown as C(********) in the diff.
+    shown as C(********) in the diff, C(******** (old value)) and C(******** (new value)) where they
+    changed.
 author:
   - kvmhost.setup maintainers (@kvmhost)
 options:
@@ -72,8 +75,9 @@ options:
         type: str
       mode:
         description:
-          - The file's mode, an octal number as a quoted string.
-        type: str
+          - The file's mode, an octal number as a quoted string. An unquoted V(0644) is the
+            number 420 to YAML and is refused.
+        type: raw
         default: '0644'
       owner:
         description:
@@ -133,6 +137,7 @@ changed_files:
 import grp
 import os
 import pwd
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -153,23 +158,65 @@ FILE_SPEC = dict(
         value=dict(type='str'),
     )),
     content=dict(type='str'),
-    mode=dict(type='str', default='0644'),
+    # raw: an unquoted 0644 reaches the module as 420, and must be refused, not converted
+    mode=dict(type='raw', default='0644'),
     owner=dict(type='str', default='root'),
     group=dict(type='str', default='root'),
 )
 
 
-def _attributes(module, entry, exists):
-    """Set owner, group and mode (only reported in check mode); the diff of what changed."""
-    if not exists:
-        # a file check mode did not create: it would be created with these
-        return False, None
-    diff = dict(before={}, after={}, before_header=entry['path'], after_header=entry['path'])
-    path = entry['path']
-    changed = module.set_owner_if_different(path, entry['owner'], False, diff)
-    changed = module.set_group_if_different(path, entry['group'], changed, diff)
-    changed = module.set_mode_if_different(path, entry['mode'], changed, diff)
-    return changed, diff if changed else None
+def _attribute_diff(entry, ids, before):
+    """The owner, group and mode ``entry`` wants that the file (its lstat, None when it does
+    not exist yet) lacks, as a diff; None when it has them all or is new (created with them)."""
+    if before is None:
+        return None
+    now = dict(owner=before.st_uid, group=before.st_gid, mode=stat.S_IMODE(before.st_mode))
+    wanted = dict(owner=ids[0], group=ids[1], mode=int(entry['mode'], 8))
+    differ = [name for name in ('owner', 'group', 'mode') if now[name] != wanted[name]]
+    if not differ:
+        return None
+
+    def shown(values, name):
+        if name == 'mode':
+            return '0{0:03o}'.format(values[name])
+        lookup = pwd.getpwuid if name == 'owner' else grp.getgrgid
+        try:
+            return lookup(values[name])[0]
+        except KeyError:
+            return values[name]
+
+    return dict(before=dict((name, shown(now, name)) for name in differ),
+                after=dict((name, entry[name] if name != 'mode' else shown(wanted, name)) for name in differ),
+                before_header=entry['path'], after_header=entry['path'])
+
+
+def _plan(module, files):
+    """(entry, the real path, owner and group ids, lstat or None, content before, content after)
+    for each file, every file read before any is written."""
+    planned = []
+    for number, entry in enumerate(files):
+        ids = []
+        for kind, lookup in (('owner', pwd.getpwnam), ('group', grp.getgrnam)):
+            try:
+                ids.append(lookup(entry[kind])[2])
+            except KeyError:
+                module.fail_json(msg='nothing was written: files[{0}] ({1}): {2} {3} does not exist on the host'.format(
+                    number, entry['path'], kind, entry[kind]))
+        # a symlink's target is the file: written through the link, as lineinfile does
+        real = os.path.realpath(entry['path'])
+        before = read_text(real)
+        exists = os.path.lexists(real)
+        if before is None and exists:
+            module.fail_json(msg='nothing was written: {0} exists but cannot be read'.format(entry['path']))
+        planned.append((entry, real, ids, os.lstat(real) if exists else None, before, file_content(entry, before)))
+    return planned
+
+
+def _write(module, real, content, mode):
+    """Write the file; its SELinux label stays what it was (a new file gets the policy's)."""
+    context = module.selinux_context(real) if os.path.lexists(real) else module.selinux_default_context(real)
+    write_text(real, content, mode)
+    module.set_context_if_different(real, context, False)
 
 
 def main():
@@ -182,44 +229,36 @@ def main():
         check_files(files)
     except LibvirtConfError as exc:
         module.fail_json(msg=to_native(exc))
-
-    # every new content first, so that a file that cannot be read fails before any write
-    planned = []
-    for number, entry in enumerate(files):
-        for kind, lookup in (('owner', pwd.getpwnam), ('group', grp.getgrnam)):
-            try:
-                lookup(entry[kind])
-            except KeyError:
-                module.fail_json(msg='nothing was written: files[{0}] ({1}): {2} {3} does not exist on the host'.format(
-                    number, entry['path'], kind, entry[kind]))
-        before = read_text(entry['path'])
-        if before is None and os.path.lexists(entry['path']):
-            module.fail_json(msg='nothing was written: {0} exists but cannot be read'.format(entry['path']))
-        planned.append((entry, before, file_content(entry, before)))
+    planned = _plan(module, files)
 
     changed_files, diffs = [], []
-    for number, (entry, before, after) in enumerate(planned):
+    for number, (entry, real, ids, before_stat, before, after) in enumerate(planned):
         if after is None:
             continue
-        changed = after != before
-        if changed:
-            diffs.append(dict(before=redact(before or ''), after=redact(after),
+        attributes = _attribute_diff(entry, ids, before_stat)
+        if after != before:
+            diffs.append(dict(before=redact(before or '', after, 'old value'), after=redact(after, before or '', 'new value'),
                               before_header=entry['path'], after_header=entry['path']))
-            if not module.check_mode:
-                try:
-                    write_text(entry['path'], after, int(entry['mode'], 8))
-                except (IOError, OSError) as exc:
-                    left = [other['path'] for other, old, new in planned[number + 1:] if new not in (None, old)]
-                    module.fail_json(
-                        msg='writing {0} failed: {1}. Changed before it: {2}; not written: {3}'.format(
-                            entry['path'], to_native(exc), ', '.join(changed_files) or 'nothing',
-                            ', '.join(left) or 'nothing else'),
-                        changed=bool(changed_files), changed_files=changed_files)
-        attrs_changed, attrs_diff = _attributes(module, entry, os.path.lexists(entry['path']))
-        if attrs_diff:
-            diffs.append(attrs_diff)
-        if changed or attrs_changed:
-            changed_files.append(entry['path'])
+        if attributes:
+            diffs.append(attributes)
+        if after == before and not attributes:
+            continue
+        if not module.check_mode:
+            try:
+                if after != before:
+                    _write(module, real, after, int(entry['mode'], 8))
+                module.set_owner_if_different(real, entry['owner'], False)
+                module.set_group_if_different(real, entry['group'], False)
+                module.set_mode_if_different(real, entry['mode'], False)
+            except (IOError, OSError) as exc:
+                left = [other['path'] for other, dummy, dummy, dummy, old, new in planned[number + 1:]
+                        if new not in (None, old)]
+                module.fail_json(
+                    msg='writing {0} failed: {1}. Changed before it: {2}; not written: {3}'.format(
+                        entry['path'], to_native(exc), ', '.join(changed_files) or 'nothing',
+                        ', '.join(left) or 'nothing else'),
+                    changed=bool(changed_files), changed_files=changed_files)
+        changed_files.append(entry['path'])
     result = dict(changed=bool(changed_files), changed_files=changed_files)
     if module._diff:
         result['diff'] = diffs

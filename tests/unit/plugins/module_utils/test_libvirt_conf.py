@@ -309,3 +309,12 @@ def test_file_content_adds_a_final_newline():
     assert conf.file_content(dict(content='manual'), 'old\n') == 'manual\n'
     assert conf.file_content(dict(content='a\n'), None) == 'a\n'
     assert conf.file_content(dict(content=None, lines=[]), None) is None
+
+
+def test_check_line_does_not_quote_a_password_line():
+    problem = conf.check_line('vnc_password', 'vnc = "hunter2"')
+    assert 'hunter2' not in problem and 'not shown' in problem
+
+
+def test_set_lines_keeps_carriage_returns_and_form_feeds():
+    assert conf.set_lines('a = 0\r\n\x0c# page two\n', [dict(key='b', line='b = 2')]) == 'a = 0\r\n\x0c# page two\nb = 2\n'

@@ -193,7 +193,8 @@ def test_passwords_are_not_in_the_diff(tmp_path):
     result = run([qemu(conf, ('vnc_password', 'vnc_password = "s3cret-pw"'))], diff=True)
     text = repr(result['diff'])
     assert 's3cret-pw' not in text and 'XYZ12345' not in text
-    assert result['diff'][0]['after'] == u'vnc_password = ********\n'
+    assert result['diff'][0]['after'] == u'vnc_password = ******** (new value)\n'
+    assert result['diff'][0]['before'] == u'#vnc_password = ******** (old value)\n'
     assert conf.read_text() == u'vnc_password = "s3cret-pw"\n'
 
 
@@ -210,3 +211,65 @@ def test_the_filter_s_lines_pass_as_they_are(tmp_path):
     lines = conf_lines({'log_timestamp': True, 'namespaces': []}, name='kvmhost_setup_qemu_conf')
     run([dict(path=str(conf), lines=lines)])
     assert conf.read_text() == u'log_timestamp = 1\nnamespaces = []\n'
+
+
+def test_a_changed_password_alone_still_shows(tmp_path):
+    conf = tmp_path / 'qemu.conf'
+    conf.write_text(u'spice_password = "old-one"\nvnc_listen = "0.0.0.0"\n')
+    result = run([qemu(conf, ('spice_password', 'spice_password = "new-one"'))], diff=True)
+    assert result['diff'][0]['before'] != result['diff'][0]['after']
+    assert 'old-one' not in repr(result['diff']) and 'new-one' not in repr(result['diff'])
+
+
+def test_an_unquoted_mode_is_refused(tmp_path):
+    # YAML reads mode: 0644 as the number 420
+    result = run([dict(path=str(tmp_path / 'a.conf'), content='x', mode=420)], expect=FailJson)
+    assert 'mode is 420: allowed is an octal mode as a quoted string' in result['msg']
+    assert not (tmp_path / 'a.conf').exists()
+
+
+def test_a_symlink_is_written_through(tmp_path):
+    target = tmp_path / 'real.conf'
+    target.write_text(u'a = 0\n')
+    link = tmp_path / 'qemu.conf'
+    link.symlink_to(target)
+    result = run([qemu(link, ('a', 'a = 1'))])
+    assert result['changed_files'] == [str(link)]
+    assert link.is_symlink()
+    assert target.read_text() == u'a = 1\n'
+
+
+def test_bytes_that_are_not_utf8_and_crlf_are_kept(tmp_path):
+    conf = tmp_path / 'qemu.conf'
+    conf.write_bytes(b'# caf\xe9 (Latin-1)\r\nb = 2\r\n\x0c# form feed\n')
+    run([qemu(conf, ('a', 'a = 1'))])
+    assert conf.read_bytes() == b'# caf\xe9 (Latin-1)\r\nb = 2\r\n\x0c# form feed\na = 1\n'
+
+
+def test_content_and_mode_both_changed_show_in_the_diff_also_when_written(tmp_path):
+    files = []
+    for name in ('checked.conf', 'written.conf'):
+        path = tmp_path / name
+        path.write_text(u'a = 0\n')
+        os.chmod(str(path), 0o644)
+        files.append(path)
+    checked = run([qemu(files[0], ('a', 'a = 1'), mode='0600')], check=True, diff=True)
+    written = run([qemu(files[1], ('a', 'a = 1'), mode='0600')], diff=True)
+    strip = [dict((key, value) for key, value in entry.items() if not key.endswith('_header'))
+             for entry in checked['diff']]
+    assert strip == [dict((key, value) for key, value in entry.items() if not key.endswith('_header'))
+                     for entry in written['diff']]
+    assert strip[1] == dict(before={'mode': '0644'}, after={'mode': '0600'})
+    assert mode_of(files[1]) == 0o600 and mode_of(files[0]) == 0o644
+
+
+def test_selinux_label_is_kept(tmp_path, monkeypatch):
+    conf = tmp_path / 'qemu.conf'
+    conf.write_text(u'a = 0\n')
+    label = ['system_u', 'object_r', 'virt_etc_t', 's0']
+    kept = []
+    monkeypatch.setattr(basic.AnsibleModule, 'selinux_context', lambda self, path: list(label))
+    monkeypatch.setattr(basic.AnsibleModule, 'set_context_if_different',
+                        lambda self, path, context, changed, diff=None: kept.append((path, context)) or changed)
+    run([qemu(conf, ('a', 'a = 1'))])
+    assert kept == [(str(conf), label)]
